@@ -84,6 +84,7 @@ class Taxonomy:
     unit: str
     paragraph_rule: str
     action_rule: str
+    topic_rule: str
     no_measure_rule: str
     no_measure_examples: tuple[str, ...]
     categories: tuple[Category, ...]
@@ -308,6 +309,7 @@ def _parse(data: Mapping[str, Any], source: str) -> Taxonomy:
         unit=ck.text(data, "unit", "", required=False),
         paragraph_rule=ck.text(data, "paragraph_rule", ""),
         action_rule=ck.text(data, "action_rule", "", required=False),
+        topic_rule=ck.text(data, "topic_rule", "", required=False),
         no_measure_rule=ck.text(nm, "rule", "no_measure."),
         no_measure_examples=ck.texts(nm, "examples", "no_measure."),
         categories=tuple(categories),
@@ -338,6 +340,8 @@ def render_codebook(tax: Taxonomy) -> str:
     w(f"- **Paragraphs and sentences.** {_one_line(tax.paragraph_rule)}")
     if tax.action_rule:
         w(f"- **Measures, not words.** {_one_line(tax.action_rule)}")
+    if tax.topic_rule:
+        w(f"- **Policies about a topic.** {_one_line(tax.topic_rule)}")
     w("- **Labels** are written as ids separated by `;` (e.g. `talent;finance`), empty for no measure.")
     w("")
     w("| id | 中文 | English | subcategories |")
