@@ -1,5 +1,106 @@
-"""policyclf: tag Chinese policy text with the policy measures it contains."""
+"""policyclf: tag Chinese policy text with the policy measures it contains.
+
+Quick start::
+
+    import policyclf
+    m = policyclf.load()                 # the bundled default model
+    t = m.tag("对新引进的博士给予每人10万元安家补贴。")
+    t.labels, t.scores, t.evidence
+
+Importing policyclf is cheap: tagging needs only numpy and a tokenizer. scikit-learn and pandas
+are imported when you train (``train``, ``PolicyClassifier``) or use ``tag_frame``.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
+from .exceptions import (
+    LabelFileError,
+    ModelExistsError,
+    ModelFileError,
+    PolicyclfError,
+    TaxonomyError,
+)
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "DocumentTags",
+    "LabelFileError",
+    "Model",
+    "ModelExistsError",
+    "ModelFileError",
+    "PolicyClassifier",
+    "PolicyclfError",
+    "Tag",
+    "Taxonomy",
+    "TaxonomyError",
+    "__version__",
+    "default_model_path",
+    "evaluate",
+    "load",
+    "load_taxonomy",
+    "read_document",
+    "read_labelled",
+    "train",
+]
+
+# name -> module that defines it; imported on first use to keep `import policyclf` fast
+_LAZY = {
+    "DocumentTags": "model",
+    "Model": "model",
+    "Tag": "model",
+    "Taxonomy": "taxonomy",
+    "load_taxonomy": "taxonomy",
+    "read_document": "reader",
+    "read_labelled": "labelfiles",
+    "PolicyClassifier": "estimator",
+    "train": "training",
+    "evaluate": "evaluation",
+}
+
+if TYPE_CHECKING:
+    from .estimator import PolicyClassifier
+    from .evaluation import evaluate
+    from .labelfiles import read_labelled
+    from .model import DocumentTags, Model, Tag
+    from .reader import read_document
+    from .taxonomy import Taxonomy, load_taxonomy
+    from .training import train
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'policyclf' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def default_model_path() -> os.PathLike[str]:
+    """Where the bundled default model lives (inside the installed package)."""
+    from .resources import data_path
+
+    return data_path("models", "default")
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Model:
+    """Load a saved model folder; the bundled default model when ``path`` is None.
+
+    Loading reads JSON and numeric arrays only and never executes code from the files.
+
+    Raises:
+        ModelFileError: the folder is missing, corrupt, not a model, or of another version.
+    """
+    from .persistence import load_model
+
+    model: Model = load_model(default_model_path() if path is None else path)
+    return model

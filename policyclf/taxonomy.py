@@ -131,10 +131,26 @@ class Taxonomy:
         return list(dict.fromkeys(out))
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain, JSON-serialisable form (used for hashing and for storing in models)."""
-        d = asdict(self)
-        d.pop("source", None)
-        return d
+        """The taxonomy-file form as plain data; ``Taxonomy.from_dict`` reads it back."""
+        d: dict[str, Any] = {
+            "version": self.version,
+            "name": self.name,
+            "name_zh": self.name_zh,
+            "unit": self.unit,
+            "paragraph_rule": self.paragraph_rule,
+            "action_rule": self.action_rule,
+            "topic_rule": self.topic_rule,
+            "no_measure": {"rule": self.no_measure_rule, "examples": list(self.no_measure_examples)},
+            "category": [],
+            "boundary": [],
+        }
+        for c in self.categories:
+            cd = asdict(c)
+            cd["subcategories"] = [asdict(sc) for sc in c.subcategories]
+            d["category"].append({k: list(v) if isinstance(v, tuple) else v for k, v in cd.items()})
+        for b in self.boundary_cases:
+            d["boundary"].append({k: list(v) if isinstance(v, tuple) else v for k, v in asdict(b).items()})
+        return {k: v for k, v in d.items() if v != ""}
 
     @property
     def sha256(self) -> str:

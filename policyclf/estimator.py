@@ -1,0 +1,306 @@
+"""``PolicyClassifier``: the scikit-learn estimator that learns a :class:`policyclf.Model`.
+
+It follows scikit-learn's estimator contract: ``__init__`` stores parameters only, ``fit``
+returns ``self``, learned attributes end in ``_``, and ``clone`` and ``Pipeline`` work.
+
+``fit(texts, y, groups=None)``:
+
+1. builds the features (words + character bigrams + the taxonomy's cue terms, see
+   :mod:`policyclf.features`);
+2. fits one L2-regularised logistic regression per label (balanced class weights);
+3. runs the same fit on grouped cross-validation folds (``groups`` = document/city, so the
+   sentences of one paragraph never sit on both sides) to get out-of-fold scores, from which it
+   learns a Platt calibration per label and picks the per-label decision threshold that
+   maximises F1 — both stored in the model.
+
+``predict`` returns a label-indicator array (n_samples, n_labels) in the order of
+``classes_``; ``predict_labels`` returns tuples of label ids; ``predict_proba`` the calibrated
+probabilities. ``to_model()`` gives the numpy-only :class:`policyclf.Model` used for tagging.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, KFold
+
+from .features import Featurizer
+from .model import Model
+from .taxonomy import Taxonomy, load_taxonomy
+
+__all__ = ["PolicyClassifier", "binarize", "oof_decisions"]
+
+#: Thresholds are searched on this grid (a coarse grid: there is little data per label).
+THRESHOLD_GRID = np.round(np.arange(0.20, 0.81, 0.05), 2)
+
+
+def binarize(y: Any, labels: Sequence[str]) -> np.ndarray:
+    """Turn ``y`` (label tuples/lists/sets/";"-strings, or an indicator array) into 0/1 rows."""
+    if isinstance(y, np.ndarray) and y.ndim == 2:
+        if y.shape[1] != len(labels):
+            raise ValueError(f"y has {y.shape[1]} columns but there are {len(labels)} labels")
+        return (y > 0).astype(np.int64)
+    index = {k: j for j, k in enumerate(labels)}
+    out = np.zeros((len(y), len(labels)), dtype=np.int64)
+    for i, row in enumerate(y):
+        items = [x for x in row.split(";") if x] if isinstance(row, str) else list(row)
+        for lab in items:
+            if lab not in index:
+                raise ValueError(f"y[{i}]: unknown label {lab!r} (labels: {list(labels)})")
+            out[i, index[lab]] = 1
+    return out
+
+
+class PolicyClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label TF-IDF + logistic-regression classifier of policy measures.
+
+    Parameters:
+        taxonomy: a :class:`Taxonomy`, a path to a taxonomy file, or None for the bundled one;
+            its ids are the labels and its cue terms feed the cue features.
+        use_cues: add one cue-count feature per label from the taxonomy's cue terms.
+        cue_scale: weight of the cue features relative to the (L2-normalised) text features.
+        char_bigrams: add Chinese character-bigram features beside the words.
+        C: inverse regularisation strength of each logistic regression.
+        min_df: minimum number of training texts a word/bigram must occur in.
+        cv: number of grouped folds for calibration and thresholds (fewer if fewer groups).
+        calibrate: learn a Platt calibration per label from out-of-fold scores.
+        tune_thresholds: pick per-label thresholds on out-of-fold scores (else 0.5).
+        random_state: seed for the folds when no groups are given.
+    """
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy | str | None = None,
+        *,
+        use_cues: bool = True,
+        cue_scale: float = 1.0,
+        char_bigrams: bool = True,
+        C: float = 10.0,
+        min_df: int = 1,
+        cv: int = 5,
+        calibrate: bool = True,
+        tune_thresholds: bool = True,
+        random_state: int = 0,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.use_cues = use_cues
+        self.cue_scale = cue_scale
+        self.char_bigrams = char_bigrams
+        self.C = C
+        self.min_df = min_df
+        self.cv = cv
+        self.calibrate = calibrate
+        self.tune_thresholds = tune_thresholds
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fitting
+    def _taxonomy(self) -> Taxonomy:
+        if isinstance(self.taxonomy, Taxonomy):
+            return self.taxonomy
+        return load_taxonomy(self.taxonomy)
+
+    def _fit_core(
+        self, texts: Sequence[str], Y: np.ndarray, tax: Taxonomy
+    ) -> tuple[Featurizer, np.ndarray, np.ndarray]:
+        cues = [c.cues for c in tax.categories] if self.use_cues else None
+        feat = Featurizer(
+            cues, char_bigrams=self.char_bigrams, cue_scale=self.cue_scale, min_df=self.min_df
+        ).fit(texts)
+        X = feat.transform(texts).to_scipy()
+        k = Y.shape[1]
+        coef = np.zeros((feat.n_features, k))
+        intercept = np.zeros(k)
+        for j in range(k):
+            col = Y[:, j]
+            if col.min() == col.max():
+                # a label that is always (or never) on in the training data: constant score
+                intercept[j] = 8.0 if col[0] else -8.0
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lr = LogisticRegression(
+                    C=self.C, class_weight="balanced", max_iter=5000, solver="liblinear"
+                ).fit(X, col)
+            coef[:, j] = lr.coef_[0]
+            intercept[j] = lr.intercept_[0]
+        return feat, coef, intercept
+
+    def fit(
+        self, X: Iterable[str], y: Any, groups: Sequence[Any] | None = None
+    ) -> PolicyClassifier:
+        """Fit on texts ``X`` and labels ``y``; ``groups`` (document/region) make folds grouped."""
+        texts = _texts(X)
+        tax = self._taxonomy()
+        labels = tax.ids
+        Y = binarize(y, labels)
+        if len(texts) != len(Y):
+            raise ValueError(f"X has {len(texts)} texts but y has {len(Y)} rows")
+        if len(texts) < 2:
+            raise ValueError("need at least two training texts")
+        self.taxonomy_ = tax
+        self.classes_ = np.array(labels)
+        self.featurizer_, self.coef_, self.intercept_ = self._fit_core(texts, Y, tax)
+        k = len(labels)
+        self.calibration_ = np.tile([1.0, 0.0], (k, 1))
+        self.thresholds_ = np.full(k, 0.5)
+        self.oof_decision_: np.ndarray | None = None
+        self.fold_of_: np.ndarray | None = None
+        if self.calibrate or self.tune_thresholds:
+            dec, fold_of = oof_decisions(self, texts, Y, groups)
+            self.oof_decision_ = dec
+            self.fold_of_ = fold_of
+            for j in range(k):
+                if self.calibrate:
+                    self.calibration_[j] = _platt(dec[:, j], Y[:, j])
+                if self.tune_thresholds:
+                    p = _sigmoid(self.calibration_[j, 0] * dec[:, j] + self.calibration_[j, 1])
+                    self.thresholds_[j] = _best_threshold(p, Y[:, j])
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    def to_model(
+        self,
+        metadata: Mapping[str, Any] | None = None,
+        report: Mapping[str, Any] | None = None,
+    ) -> Model:
+        """The fitted classifier as a numpy-only :class:`Model` for tagging and saving."""
+        self._check_fitted()
+        return Model(
+            self.featurizer_,
+            self.coef_,
+            self.intercept_,
+            self.calibration_,
+            self.thresholds_,
+            self.taxonomy_,
+            metadata=metadata,
+            report=report,
+        )
+
+    def decision_function(self, X: Iterable[str]) -> np.ndarray:
+        """Raw linear scores, (n_samples, n_labels)."""
+        self._check_fitted()
+        rows = self.featurizer_.transform(_texts(X))
+        return rows.dot(self.coef_) + self.intercept_
+
+    def predict_proba(self, X: Iterable[str]) -> np.ndarray:
+        """Calibrated probabilities, (n_samples, n_labels), columns in ``classes_`` order."""
+        z = self.decision_function(X)
+        return _sigmoid(self.calibration_[:, 0] * z + self.calibration_[:, 1])
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """Label indicators (n_samples, n_labels) using the per-label thresholds."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int64)
+
+    def predict_labels(self, X: Iterable[str]) -> list[tuple[str, ...]]:
+        """Predicted label ids per text, in taxonomy order."""
+        return [tuple(self.classes_[row.astype(bool)].tolist()) for row in self.predict(X)]
+
+    def score(self, X: Iterable[str], y: Any, sample_weight: Any = None) -> float:
+        """Micro-averaged F1 over labels (the default score for model selection)."""
+        from sklearn.metrics import f1_score
+
+        self._check_fitted()
+        Y = binarize(y, list(self.classes_))
+        return float(f1_score(Y, self.predict(X), average="micro", zero_division=0))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "coef_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("PolicyClassifier is not fitted yet; call fit(texts, y) first")
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        tags.target_tags.multi_output = True
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _texts(X: Iterable[str]) -> list[str]:
+    if isinstance(X, str):
+        raise TypeError("X must be a list of texts, not a single str")
+    texts = list(X)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"X[{i}]: expected a str, got {type(t).__name__}")
+    return texts
+
+
+def folds(
+    n: int, groups: Sequence[Any] | None, n_splits: int, random_state: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grouped folds when ``groups`` has ≥ 2 distinct values, else shuffled K-fold."""
+    idx = np.arange(n)
+    if groups is not None:
+        g = np.asarray([str(x) for x in groups])
+        n_groups = len(set(g.tolist()))
+        if n_groups >= 2:
+            return list(GroupKFold(n_splits=min(n_splits, n_groups)).split(idx, groups=g))
+    return list(KFold(min(n_splits, n), shuffle=True, random_state=random_state).split(idx))
+
+
+def oof_decisions(
+    est: PolicyClassifier, texts: Sequence[str], Y: np.ndarray, groups: Sequence[Any] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold decision values of ``est``'s design, and the fold of each row."""
+    dec = np.zeros(Y.shape, dtype=np.float64)
+    fold_of = np.zeros(len(texts), dtype=np.int64)
+    tax = est._taxonomy() if not hasattr(est, "taxonomy_") else est.taxonomy_
+    for f, (tr, te) in enumerate(folds(len(texts), groups, est.cv, est.random_state)):
+        feat, coef, intercept = est._fit_core([texts[i] for i in tr], Y[tr], tax)
+        dec[te] = feat.transform([texts[i] for i in te]).dot(coef) + intercept
+        fold_of[te] = f
+    return dec, fold_of
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _platt(dec: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Platt scaling (a, b) with the usual target smoothing; identity if y is constant."""
+    if y.min() == y.max():
+        return np.array([1.0, 0.0])
+    n_pos = float(y.sum())
+    n_neg = float(len(y) - n_pos)
+    t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    a, b = 1.0, 0.0
+    for _ in range(100):  # Newton's method on the smoothed log-loss
+        p = _sigmoid(a * dec + b)
+        g = np.array([np.sum((p - t) * dec), np.sum(p - t)])
+        w = p * (1 - p) + 1e-12
+        h = np.array(
+            [[np.sum(w * dec * dec) + 1e-6, np.sum(w * dec)], [np.sum(w * dec), np.sum(w) + 1e-6]]
+        )
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-9:
+            break
+    if not np.isfinite([a, b]).all() or a <= 0:
+        return np.array([1.0, 0.0])
+    return np.array([a, b])
+
+
+def _best_threshold(p: np.ndarray, y: np.ndarray) -> float:
+    """The grid threshold with the best F1 (ties → closest to 0.5)."""
+    if y.sum() == 0:
+        return 0.5
+    best, best_t = -1.0, 0.5
+    for t in sorted(THRESHOLD_GRID, key=lambda t: abs(t - 0.5)):
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        f1 = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
+        if f1 > best + 1e-12:
+            best, best_t = f1, float(t)
+    return best_t
