@@ -102,7 +102,7 @@ class Report(dict):  # type: ignore[type-arg]
 
     def summary(self) -> str:
         """One line: micro/macro F1 of the main evaluation."""
-        main = self.get("metrics") or self.get("cv", {}).get("all", {})
+        main = self.get("metrics") or self.get("cv", {}).get("subsets", {}).get("all", {})
         if not main:
             return "no metrics"
         return (

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .evaluation import Report
 from .features import Featurizer, SparseRows
 from .taxonomy import Taxonomy
 from .text import is_chinese_text, normalize
@@ -132,7 +133,7 @@ class Model:
         self.thresholds = np.asarray(thresholds, dtype=np.float64)
         self.taxonomy = taxonomy
         self.metadata: dict[str, Any] = dict(metadata or {})
-        self.report: dict[str, Any] = dict(report or {})
+        self.report = Report(report or {})
         self._names: list[str] | None = None
 
     # ------------------------------------------------------------------ public API
