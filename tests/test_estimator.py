@@ -1,0 +1,143 @@
+"""PolicyClassifier follows scikit-learn's estimator contract and learns something real."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from policyclf import PolicyClassifier
+from policyclf.estimator import THRESHOLD_GRID, _best_threshold, _platt, binarize, folds
+from policyclf.taxonomy import load_taxonomy
+
+IDS = load_taxonomy().ids
+
+TEXTS = [
+    "对新引进的博士给予安家补贴。",
+    "引进高层次人才团队，提供人才公寓。",
+    "设立产业引导基金，撬动社会资本。",
+    "对科技型企业贷款给予贴息支持。",
+    "建设省级重点实验室和新型研发机构。",
+    "布局建设一批孵化器和众创空间。",
+    "建设技术交易市场，培育技术经纪人。",
+    "推动产学研合作，促进科技成果转化。",
+    "成立科技创新委员会，建立联席会议制度。",
+    "开展绩效考核和督查，深化科技体制改革。",
+    "全市研发投入强度达到百分之三。",
+    "高新技术企业数量位居全省前列。",
+]
+Y = [
+    ("talent", "finance"),
+    ("talent",),
+    ("finance",),
+    ("finance",),
+    ("platform",),
+    ("platform",),
+    ("transfer",),
+    ("transfer",),
+    ("governance",),
+    ("governance",),
+    (),
+    (),
+]
+GROUPS = ["a", "a", "b", "b", "c", "c", "d", "d", "e", "e", "f", "f"]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> PolicyClassifier:
+    return PolicyClassifier(cv=3).fit(TEXTS, Y, groups=GROUPS)
+
+
+def test_init_stores_parameters_only() -> None:
+    est = PolicyClassifier(C=3.0, use_cues=False)
+    assert est.get_params()["C"] == 3.0
+    assert est.get_params()["use_cues"] is False
+    assert not [k for k in vars(est) if k.endswith("_")]
+
+
+def test_fit_returns_self_and_sets_learned_attributes(fitted: PolicyClassifier) -> None:
+    assert isinstance(fitted, PolicyClassifier)
+    assert list(fitted.classes_) == list(IDS)
+    assert fitted.coef_.shape == (fitted.featurizer_.n_features, len(IDS))
+    assert fitted.thresholds_.shape == (len(IDS),)
+    assert set(fitted.thresholds_.tolist()) <= set(THRESHOLD_GRID.tolist())
+    assert (fitted.calibration_[:, 0] > 0).all()
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_params(fitted: PolicyClassifier) -> None:
+    c = clone(fitted)
+    assert c.get_params() == fitted.get_params()
+    assert not hasattr(c, "coef_")
+    with pytest.raises(NotFittedError):
+        c.predict(["文本"])
+
+
+def test_predict_shapes_and_label_tuples(fitted: PolicyClassifier) -> None:
+    new = ["引进高层次人才和博士团队。", "组建技术转移中心。"]
+    proba = fitted.predict_proba(new)
+    assert proba.shape == (2, len(IDS))
+    assert ((proba >= 0) & (proba <= 1)).all()
+    pred = fitted.predict(new)
+    assert pred.shape == (2, len(IDS))
+    assert set(np.unique(pred)) <= {0, 1}
+    labels = fitted.predict_labels(new)
+    assert "talent" in labels[0]
+    assert all(lab in IDS for row in labels for lab in row)
+
+
+def test_learns_from_training_texts(fitted: PolicyClassifier) -> None:
+    assert fitted.score(TEXTS, Y) > 0.8
+
+
+def test_works_inside_a_pipeline() -> None:
+    strip = FunctionTransformer(lambda xs: [x.strip() for x in xs])
+    pipe = Pipeline([("strip", strip), ("clf", PolicyClassifier(cv=2))])
+    pipe.fit([" " + t for t in TEXTS], Y)
+    assert pipe.predict(["  建设重点实验室。"]).shape == (1, len(IDS))
+
+
+def test_to_model_tags_like_predict(fitted: PolicyClassifier) -> None:
+    model = fitted.to_model()
+    texts = TEXTS + ["对引进的院士给予一次性奖励。"]
+    assert [t.labels for t in model.tag_many(texts)] == fitted.predict_labels(texts)
+    np.testing.assert_allclose(
+        [[t.scores[k] for k in IDS] for t in model.tag_many(texts)], fitted.predict_proba(texts)
+    )
+
+
+def test_bad_input_is_rejected_clearly() -> None:
+    with pytest.raises(TypeError, match="single str"):
+        PolicyClassifier().fit("一段文本", [()])
+    with pytest.raises(TypeError, match=r"X\[1\]: expected a str, got int"):
+        PolicyClassifier().fit(["a", 3], [(), ()])
+    with pytest.raises(ValueError, match="unknown label 'money'"):
+        PolicyClassifier().fit(["a", "b"], [("money",), ()])
+    with pytest.raises(ValueError, match="2 texts but y has 1 rows"):
+        PolicyClassifier().fit(["a", "b"], [()])
+
+
+def test_binarize_accepts_tuples_strings_and_arrays() -> None:
+    a = binarize([("talent", "finance"), "platform;governance", []], IDS)
+    assert a.tolist() == [[0, 1, 1, 0, 0], [1, 0, 0, 0, 1], [0, 0, 0, 0, 0]]
+    assert (binarize(a, IDS) == a).all()
+
+
+def test_folds_are_grouped() -> None:
+    groups = ["x"] * 5 + ["y"] * 5 + ["z"] * 5
+    for tr, te in folds(15, groups, 5):
+        assert not {groups[i] for i in tr} & {groups[i] for i in te}
+
+
+def test_platt_and_threshold_helpers() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    dec = y * 2.0 - 1.0 + rng.normal(0, 1, 400)
+    a, b = _platt(dec, y)
+    assert a > 0
+    p = 1 / (1 + np.exp(-(a * dec + b)))
+    assert abs(p.mean() - y.mean()) < 0.05  # calibrated on average
+    assert 0.2 <= _best_threshold(p, y) <= 0.8
+    assert _platt(dec, np.zeros(400, dtype=int)).tolist() == [1.0, 0.0]

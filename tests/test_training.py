@@ -1,0 +1,218 @@
+"""Retraining with added rows, user taxonomies, reports, and evaluate()."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+import policyclf
+from policyclf import LabelFileError, TaxonomyError
+from policyclf.evaluation import Report, cohen_kappa, label_metrics
+from policyclf.resources import data_path
+from policyclf.training import _rows_hash, base_rows
+
+ADDED = [
+    ("对新落户的博士后给予每人每年5万元生活补助。", "talent;finance", "doc1"),
+    ("支持县域企业设立博士后科研工作站。", "platform;talent", "doc1"),
+    ("建立人才服务专员制度，为人才提供子女入学服务。", "talent", "doc1"),
+    ("全县共有各类人才三千余名。", "", "doc1"),
+    ("发放科技创新券，用于购买检验检测服务。", "finance", "doc2"),
+    ("对企业购买技术成果的，按技术合同成交额给予补助。", "transfer;finance", "doc2"),
+    ("建设县域科技大市场，开展技术拍卖。", "transfer", "doc2"),
+    ("本通知自印发之日起施行。", "", "doc2"),
+    ("建立科技工作督查通报制度。", "governance", "doc3"),
+    ("组建县科技创新工作领导小组，县长任组长。", "governance", "doc3"),
+    ("依托工业园区建设小微企业创业孵化基地。", "platform", "doc3"),
+    ("各乡镇、各部门要高度重视，切实抓好落实。", "", "doc3"),
+]
+
+
+def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "labels", "group"])
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def extra_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_csv(tmp_path_factory.mktemp("data") / "county.csv", ADDED)
+
+
+@pytest.fixture(scope="module")
+def retrained(extra_csv: Path) -> policyclf.Model:
+    return policyclf.train(extra=extra_csv, name="county")
+
+
+def test_retrain_merges_base_and_added_rows(retrained: policyclf.Model, extra_csv: Path) -> None:
+    data = retrained.report["data"]
+    sources = {s["source"]: s["rows"] for s in data["sources"]}
+    assert sources[str(extra_csv)] == len(ADDED)
+    assert sources["labels/sentences.csv"] == 176
+    assert sources["labels/paragraphs.csv"] == 41
+    assert data["rows"] == len(base_rows()) + len(ADDED)
+    assert retrained.metadata["added_rows"] == len(ADDED)
+    assert retrained.metadata["name"] == "county"
+    assert retrained.metadata["taxonomy_version"] == retrained.taxonomy.version
+
+
+def test_report_compares_with_and_without_added_rows(retrained: policyclf.Model) -> None:
+    rep = retrained.report
+    assert isinstance(rep, Report)
+    comp = rep["comparison"]
+    assert set(comp["labels"]) == set(retrained.labels)
+    for v in comp["labels"].values():
+        assert 0 <= v["before"] <= 1 and 0 <= v["after"] <= 1
+        assert v["change"] == pytest.approx(v["after"] - v["before"])
+    assert set(comp["helped"]) | set(comp["hurt"]) <= set(retrained.labels)
+    assert comp["added_rows_only"]["after"]["n"] == len(ADDED)
+    subsets = rep["cv"]["subsets"]
+    assert subsets["added rows"]["n"] == len(ADDED)
+    for m in subsets.values():
+        for k in retrained.labels:
+            assert {"precision", "recall", "f1", "support", "kappa"} <= set(m["labels"][k])
+    md = rep.to_markdown()
+    assert "Did the added data help?" in md and "Grouped cross-validation" in md
+
+
+def test_save_load_round_trip_keeps_report_and_predictions(
+    retrained: policyclf.Model, tmp_path: Path
+) -> None:
+    out = retrained.save(tmp_path / "models" / "county")
+    assert (out / "report.md").read_text(encoding="utf-8").startswith("# policyclf training report")
+    json.loads((out / "report.json").read_text(encoding="utf-8"))
+    again = policyclf.load(out)
+    texts = [t for t, _, _ in ADDED]
+    assert again.tag_many(texts) == retrained.tag_many(texts)
+    assert again.metadata == retrained.metadata
+    assert again.report["comparison"] == json.loads(json.dumps(retrained.report["comparison"]))
+    with pytest.raises(policyclf.ModelExistsError):
+        retrained.save(out)
+    retrained.save(out, overwrite=True)
+
+
+def test_evaluate_on_a_holdout_file(retrained: policyclf.Model, tmp_path: Path) -> None:
+    hold = write_csv(
+        tmp_path / "hold.csv",
+        [("对引进的硕士研究生给予租房补贴。", "talent;finance", "h"), ("全县GDP增长6%。", "", "h")],
+    )
+    rep = policyclf.evaluate(retrained, hold)
+    assert rep["metrics"]["n"] == 2
+    assert rep["metrics"]["labels"]["talent"]["support"] == 1
+    assert "micro F1" in rep.summary()
+    js, md = rep.save(tmp_path / "eval")
+    assert js.exists() and md.read_text(encoding="utf-8").startswith("# policyclf evaluation")
+
+
+def test_broken_file_raises_one_error_and_trains_nothing(tmp_path: Path) -> None:
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [
+            ("一段正常的政策文本。", "talnet", "g"),
+            ("", "talent", "g"),
+            ("重复的行。", "finance", "g"),
+            ("重复的行。", "finance", "g"),
+        ],
+    )
+    before = bad.read_bytes(), os.stat(bad).st_mtime_ns
+    target = tmp_path / "model"
+    with pytest.raises(LabelFileError) as e:
+        policyclf.train(extra=bad).save(target)
+    msg = str(e.value)
+    assert "bad.csv: row 2" in msg and "talnet" in msg and "talent" in msg  # suggestion
+    assert "row 3" in msg and "row 5" in msg
+    assert len(e.value.problems) >= 3
+    assert (bad.read_bytes(), os.stat(bad).st_mtime_ns) == before
+    assert not target.exists()
+
+
+def test_conflict_with_the_bundled_corpus_is_reported(tmp_path: Path) -> None:
+    text = next(r.text for r in base_rows() if r.source == "labels/sentences.csv" and r.labels)
+    bad = write_csv(tmp_path / "conflict.csv", [(text, "", "g"), ("另一句话。", "", "g")])
+    with pytest.raises(LabelFileError, match="conflict"):
+        policyclf.train(extra=bad)
+
+
+def test_user_taxonomy_with_an_added_category(tmp_path: Path) -> None:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    raw = tomllib.loads(data_path("labels", "taxonomy.toml").read_text(encoding="utf-8"))
+    new = dict(raw["category"][0])
+    new.update(
+        id="international",
+        name_zh="国际合作",
+        name_en="International cooperation",
+        definition="Cooperation with foreign partners.",
+        subcategories=[{"id": "international.park", "name_zh": "合作园区", "name_en": "Parks"}],
+        cues=["国际合作", "离岸", "海外"],
+        examples=[],
+    )
+    raw["category"].append(new)
+    tax_path = tmp_path / "tax.json"
+    tax_path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    rows = [
+        ("与以色列共建国际合作园区。", "国际合作;platform", "d1"),
+        ("鼓励企业在海外设立研发中心。", "international;platform", "d1"),
+        ("举办国际技术转移对接会。", "international;transfer", "d2"),
+        ("设立海外人才工作站。", "international;talent", "d2"),
+        ("对引进人才给予补贴。", "talent;finance", "d3"),
+        ("成立领导小组。", "governance", "d3"),
+        ("本办法由科技局负责解释。", "", "d4"),
+        ("设立产业基金。", "finance", "d4"),
+    ]
+    m = policyclf.train(
+        extra=write_csv(tmp_path / "intl.csv", rows), base=False, taxonomy=tax_path, evaluate=False
+    )
+    assert m.labels[-1] == "international"
+    assert "international" in m.tag("与德国共建国际合作创新园。").scores
+    again = policyclf.load(m.save(tmp_path / "intl-model"))
+    assert again.taxonomy.ids == m.taxonomy.ids
+
+
+def test_user_taxonomy_that_drops_a_bundled_id_needs_base_false(tmp_path: Path) -> None:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    raw = tomllib.loads(data_path("labels", "taxonomy.toml").read_text(encoding="utf-8"))
+    raw["category"] = raw["category"][:4]
+    raw["boundary"] = [b for b in raw["boundary"] if "governance" not in b["labels"]]
+    p = tmp_path / "four.json"
+    p.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match="governance"):
+        policyclf.train(taxonomy=p, evaluate=False)
+
+
+def test_label_metrics_and_kappa() -> None:
+    import numpy as np
+
+    Y = np.array([[1, 0], [1, 1], [0, 0], [0, 1]])
+    P = np.array([[1, 0], [0, 1], [0, 0], [1, 1]])
+    m = label_metrics(Y, P, ["a", "b"])
+    assert m["labels"]["a"] == pytest.approx(
+        {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2, "kappa": 0.0}
+    )
+    assert m["labels"]["b"]["f1"] == 1.0 and m["labels"]["b"]["kappa"] == 1.0
+    assert m["micro_f1"] == pytest.approx(0.75)
+    assert m["no_measure"]["support"] == 1 and m["no_measure"]["f1"] == 1.0
+    assert cohen_kappa(np.array([1, 1, 0, 0]), np.array([0, 0, 1, 1])) == pytest.approx(-1.0)
+
+
+def test_the_shipped_model_was_trained_on_the_current_data() -> None:
+    m = policyclf.load()
+    assert m.metadata["data_sha256"] == _rows_hash(base_rows()), (
+        "labels or corpus changed since models/default was trained: "
+        "run `python scripts/train_default.py`"
+    )
+    assert m.metadata["taxonomy_sha256"] == policyclf.load_taxonomy().sha256
