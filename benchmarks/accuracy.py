@@ -19,6 +19,7 @@ C. B + cue features from the codebook
 D. C + character bigrams
 E. D + the codebook's example sentences
 F. E + the supplementary sentences = the shipped default design
+G. F without the policy-term dictionary in the tokenizer (jieba's own dictionary only)
 
 Run:  python benchmarks/accuracy.py [--peer ../shared/eval/peer-dev.jsonl]
 (writes benchmarks/ACCURACY.md; about a minute on 2 cores)
@@ -27,6 +28,7 @@ Run:  python benchmarks/accuracy.py [--peer ../shared/eval/peer-dev.jsonl]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -76,6 +78,23 @@ def classifier(rows, **params) -> Callable[[list[str]], np.ndarray]:  # type: ig
     return lambda texts: np.array(
         [[k in t.labels for k in ids] for t in model.tag_many(texts)], dtype=bool
     )
+
+
+@contextlib.contextmanager
+def without_policy_dictionary():  # type: ignore[no-untyped-def]
+    """Tokenize with jieba's own dictionary only (benchmark ablation; touches private state)."""
+    import policyclf.tokenize as tk
+
+    saved = tk.policy_terms
+    tk._segmenters.clear()
+    tk.policy_terms = lambda: []  # type: ignore[assignment]
+    tk.set_backend(None)
+    try:
+        yield
+    finally:
+        tk.policy_terms = saved  # type: ignore[assignment]
+        tk._segmenters.clear()
+        tk.set_backend(None)
 
 
 def load_heldout() -> tuple[list[str], np.ndarray]:
@@ -132,6 +151,7 @@ def main() -> None:
         ("D. + character bigrams", lambda: classifier(corpus, **both)),
         ("E. + codebook examples", lambda: classifier(corpus + codebook, **both)),
         ("F. + supplement = shipped design", lambda: classifier(rows, **DEFAULT_PARAMS)),
+        ("G. F without the policy-term dictionary", lambda: classifier(rows, **DEFAULT_PARAMS)),
     ]
     ho_texts, ho_Y = load_heldout()
     have_peer = args.peer.exists()
@@ -139,13 +159,15 @@ def main() -> None:
         peer_texts, peer_gold, peer_sti = load_peer(args.peer)
     results = []
     for name, make in variants:
-        predict = make()
-        ho = label_metrics(ho_Y, predict(ho_texts), ids)
-        peer = peer_sti_m = None
-        if have_peer:
-            pp = predict(peer_texts)
-            peer = peer_metrics(pp, peer_gold)
-            peer_sti_m = peer_metrics(pp, peer_gold, peer_sti)
+        ablate = name.startswith("G.")
+        with without_policy_dictionary() if ablate else contextlib.nullcontext():
+            predict = make()
+            ho = label_metrics(ho_Y, predict(ho_texts), ids)
+            peer = peer_sti_m = None
+            if have_peer:
+                pp = predict(peer_texts)
+                peer = peer_metrics(pp, peer_gold)
+                peer_sti_m = peer_metrics(pp, peer_gold, peer_sti)
         results.append((name, ho, peer, peer_sti_m))
         msg = f"{name}: held-out macro {ho['macro_f1']:.3f}"
         if peer:
