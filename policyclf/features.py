@@ -174,9 +174,9 @@ class Featurizer:
         """Cue terms found in a normalised text (leftmost-longest, non-overlapping)."""
         return self._cue_re.findall(norm) if self._cue_re is not None else []
 
-    def analyze(self, text: str) -> Analysis:
-        """Words and cue matches of one raw text (for explanations)."""
-        norm = normalize(text)
+    def analyze(self, text: str, *, normalized: bool = False) -> Analysis:
+        """Words and cue matches of one text (for explanations)."""
+        norm = text if normalized else normalize(text)
         return Analysis(
             words=tuple(tokenize(norm)),
             cues=tuple((c, self._cue_cats[c]) for c in self.cue_matches(norm)),

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .evaluation import Report
-from .features import Featurizer, SparseRows
+from .features import Analysis, Featurizer, SparseRows
 from .taxonomy import Taxonomy
 from .text import is_chinese_text, normalize
 
@@ -331,12 +331,15 @@ class Model:
             p = probs[r]
             on = [j for j in range(len(ids)) if p[j] >= self.thresholds[j]]
             scores = {k: float(p[j]) for j, k in enumerate(ids)}
-            evidence = {ids[j]: self._evidence(norms[i], rows, r, j) for j in on}
+            evidence: dict[str, list[tuple[str, float]]] = {}
+            if on:
+                seen = self.featurizer.analyze(norms[i], normalized=True)  # once per text
+                evidence = {ids[j]: self._evidence(seen, rows, r, j) for j in on}
             out[i] = Tag(tuple(ids[j] for j in on), scores, evidence)
         return out
 
     def _evidence(
-        self, norm: str, rows: SparseRows, r: int, j: int
+        self, seen: Analysis, rows: SparseRows, r: int, j: int
     ) -> list[tuple[str, float]]:
         """Terms that pushed text ``r`` toward label ``j``, as readable words."""
         lo, hi = rows.indptr[r], rows.indptr[r + 1]
@@ -360,22 +363,21 @@ class Model:
                 words[names[i]] = words.get(names[i], 0.0) + c
         if cue_total:
             # a cue column's weight is shared by the cue terms of that category in the text
-            matches = [
-                (t, ks)
-                for t in self.featurizer.cue_matches(norm)
-                for ks in [self.featurizer._cue_cats[t]]
-            ]
             for k, total in cue_total.items():
-                terms = [t for t, ks in matches if k in ks]
+                terms = [t for t, ks in seen.cues if k in ks]
                 for t in terms:
                     words[t] = words.get(t, 0.0) + total / len(terms)
         if bigrams:
             # a character bigram's weight goes to the words it is part of
-            vocab_words = set(words) | set(self.featurizer.analyze(norm).words)
+            # (linear in the text: index each word by the bigrams inside it)
+            hosts: dict[str, list[str]] = {}
+            for w in sorted(set(words) | set(seen.words)):
+                for bg in {w[i : i + 2] for i in range(len(w) - 1)}:
+                    if bg in bigrams:
+                        hosts.setdefault(bg, []).append(w)
             for bg, c in bigrams.items():
-                hosts = [w for w in vocab_words if bg in w]
-                for w in hosts:
-                    words[w] = words.get(w, 0.0) + c / len(hosts)
+                for w in hosts.get(bg, ()):
+                    words[w] = words.get(w, 0.0) + c / len(hosts[bg])
         # evidence is for people: real words (two or more characters, or a cue term)
         cue_terms = self.featurizer._cue_cats
         ranked = sorted(
