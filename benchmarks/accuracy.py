@@ -99,13 +99,19 @@ def without_policy_dictionary():  # type: ignore[no-untyped-def]
 
 def load_heldout() -> tuple[list[str], np.ndarray]:
     ids = load_taxonomy().ids
-    items = [json.loads(x) for x in (ROOT / "tests/data/heldout_sentences.jsonl").open(encoding="utf-8")]
+    items = [
+        json.loads(x) for x in (ROOT / "tests/data/heldout_sentences.jsonl").open(encoding="utf-8")
+    ]
     return [d["text"] for d in items], np.array([[k in d["labels"] for k in ids] for d in items])
 
 
 def load_peer(path: Path) -> tuple[list[str], list[str], list[bool]]:
     items = [json.loads(x) for x in path.open(encoding="utf-8")]
-    return [d["text"] for d in items], [d["label"] for d in items], [bool(d["sti_doc"]) for d in items]
+    return (
+        [d["text"] for d in items],
+        [d["label"] for d in items],
+        [bool(d["sti_doc"]) for d in items],
+    )
 
 
 def peer_metrics(pred: np.ndarray, gold: list[str], mask: list[bool] | None = None) -> dict:
@@ -208,16 +214,25 @@ def main() -> None:
     ]
     for k in ids:
         m = shipped_ho["labels"][k]
-        out.append(f"| {k} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |")
+        out.append(
+            f"| {k} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} | {m['support']} |"
+        )
     nm = shipped_ho["no_measure"]
-    out.append(f"| (no measure) | {nm['precision']:.2f} | {nm['recall']:.2f} | {nm['f1']:.2f} | {nm['support']} |")
+    out.append(
+        f"| (no measure) | {nm['precision']:.2f} | {nm['recall']:.2f} | {nm['f1']:.2f} "
+        f"| {nm['support']} |"
+    )
     if have_peer:
-        for title, idx in (("all 1,576 sentences", 2), ("sentences from science/technology/talent documents (sti_doc)", 3)):
+        for title, idx in (
+            ("all 1,576 sentences", 2),
+            ("sentences from science/technology/talent documents (sti_doc)", 3),
+        ):
             out += [
                 "",
                 f"## Peer file (../shared/eval/peer-dev.jsonl), {title}",
                 "",
-                "Precision / recall / F1 per category (platform and transfer have no counterpart there):",
+                "Precision / recall / F1 per category "
+                "(platform and transfer have no counterpart there):",
                 "",
                 "| design | talent | finance | governance | no measure | macro F1 (3 labels) |",
                 "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -225,7 +240,8 @@ def main() -> None:
             for r in results:
                 m = r[idx]
                 cells = [
-                    f"{m['labels'][k]['precision']:.2f} / {m['labels'][k]['recall']:.2f} / **{m['labels'][k]['f1']:.2f}**"
+                    f"{m['labels'][k]['precision']:.2f} / {m['labels'][k]['recall']:.2f} / "
+                    f"**{m['labels'][k]['f1']:.2f}**"
                     for k in PEER_LABELS
                 ]
                 nm = m["no_measure"]
@@ -233,7 +249,10 @@ def main() -> None:
                 out.append(f"| {r[0]} | " + " | ".join(cells) + f" | {m['macro_f1']:.3f} |")
             n = results[0][idx]["n"]
             sup = {k: results[0][idx]["labels"][k]["support"] for k in PEER_LABELS}
-            out += ["", f"n = {n}; support: {sup}, no measure {results[0][idx]['no_measure']['support']}."]
+            out += [
+                "",
+                f"n = {n}; support: {sup}, no measure {results[0][idx]['no_measure']['support']}.",
+            ]
         out += [
             "",
             "Reading these: the peer file gives each sentence ONE label, while a talent subsidy is "

@@ -32,7 +32,13 @@ def main() -> None:
             scales = [0.5, 1.0, 2.0] if cues else [1.0]
             for scale in scales:
                 grid.append(
-                    {"use_cues": cues, "cue_scale": scale, "char_bigrams": bigrams, "C": C, "min_df": 1}
+                    {
+                        "use_cues": cues,
+                        "cue_scale": scale,
+                        "char_bigrams": bigrams,
+                        "C": C,
+                        "min_df": 1,
+                    }
                 )
     results = []
     t0 = time.perf_counter()

@@ -214,7 +214,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 
             raise NotFittedError("PolicyClassifier is not fitted yet; call fit(texts, y) first")
 
-    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.string = True
         tags.input_tags.two_d_array = False

@@ -62,7 +62,9 @@ def label_metrics(Y: np.ndarray, P: np.ndarray, labels: Sequence[str]) -> dict[s
     Y = np.asarray(Y, dtype=bool)
     P = np.asarray(P, dtype=bool)
     if Y.shape != P.shape or Y.shape[1] != len(labels):
-        raise ValueError(f"shape mismatch: gold {Y.shape}, predicted {P.shape}, {len(labels)} labels")
+        raise ValueError(
+            f"shape mismatch: gold {Y.shape}, predicted {P.shape}, {len(labels)} labels"
+        )
     per: dict[str, dict[str, float]] = {}
     for j, k in enumerate(labels):
         m = _prf(Y[:, j], P[:, j])
@@ -71,9 +73,9 @@ def label_metrics(Y: np.ndarray, P: np.ndarray, labels: Sequence[str]) -> dict[s
     micro = _prf(Y.ravel(), P.ravel())
     scored = [k for k in labels if per[k]["support"] > 0]
     macro = float(np.mean([per[k]["f1"] for k in scored])) if scored else 0.0
-    none = _prf(~Y.any(axis=1), ~P.any(axis=1))
+    none = _prf(np.asarray(~Y.any(axis=1)), np.asarray(~P.any(axis=1)))
     return {
-        "n": int(len(Y)),
+        "n": len(Y),
         "labels": per,
         "micro_f1": micro["f1"],
         "micro_precision": micro["precision"],
@@ -85,7 +87,7 @@ def label_metrics(Y: np.ndarray, P: np.ndarray, labels: Sequence[str]) -> dict[s
     }
 
 
-class Report(dict):  # type: ignore[type-arg]
+class Report(dict[str, Any]):
     """An evaluation report: a plain dict (JSON-ready) with Markdown and saving helpers."""
 
     def to_markdown(self) -> str:
@@ -106,8 +108,7 @@ class Report(dict):  # type: ignore[type-arg]
         if not main:
             return "no metrics"
         return (
-            f"micro F1 {main['micro_f1']:.3f}, macro F1 {main['macro_f1']:.3f} "
-            f"on {main['n']} texts"
+            f"micro F1 {main['micro_f1']:.3f}, macro F1 {main['macro_f1']:.3f} on {main['n']} texts"
         )
 
 
@@ -156,8 +157,10 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     comp = report.get("comparison")
     if comp:
         out += ["## Did the added data help?", "", str(comp.get("note", "")), ""]
-        out += ["| label | F1 without added data | F1 with added data | change |",
-                "| --- | ---: | ---: | ---: |"]
+        out += [
+            "| label | F1 without added data | F1 with added data | change |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         for k, v in comp["labels"].items():
             out.append(f"| {k} | {v['before']:.3f} | {v['after']:.3f} | {v['change']:+.3f} |")
         out += [
@@ -171,7 +174,11 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         out += ["| source | rows | sha256 |", "| --- | ---: | --- |"]
         for s in data.get("sources", []):
             out.append(f"| {s['source']} | {s['rows']} | `{s.get('sha256', '')[:16]}` |")
-        out += ["", f"Training rows: {data.get('rows')}; data hash `{data.get('sha256', '')[:16]}`.", ""]
+        out += [
+            "",
+            f"Training rows: {data.get('rows')}; data hash `{data.get('sha256', '')[:16]}`.",
+            "",
+        ]
         if data.get("label_counts"):
             out += ["| label | training rows |", "| --- | ---: |"]
             out += [f"| {k} | {v} |" for k, v in data["label_counts"].items()]
@@ -206,11 +213,17 @@ def evaluate(
         sources = [str(d) for d in data]
     labels = model.labels
     tags = model.tag_many([r.text for r in rows])
-    Y = np.array([[k in r.labels for k in labels] for r in rows], dtype=bool).reshape(-1, len(labels))
-    P = np.array([[k in t.labels for k in labels] for t in tags], dtype=bool).reshape(-1, len(labels))
+    Y = np.array([[k in r.labels for k in labels] for r in rows], dtype=bool).reshape(
+        -1, len(labels)
+    )
+    P = np.array([[k in t.labels for k in labels] for t in tags], dtype=bool).reshape(
+        -1, len(labels)
+    )
     return Report(
         title="policyclf evaluation on held-out data",
-        description=f"Model {model.metadata.get('name', '(unnamed)')} scored on {', '.join(sources)}.",
+        description=(
+            f"Model {model.metadata.get('name', '(unnamed)')} scored on {', '.join(sources)}."
+        ),
         metrics=label_metrics(Y, P, labels),
         sources=sources,
     )

@@ -86,10 +86,14 @@ class DocumentTags:
         """One row per paragraph (or per sentence with ``level="sentence"``)."""
         import pandas as pd
 
+        if level not in ("paragraph", "sentence"):
+            raise ValueError(f"level must be 'paragraph' or 'sentence', got {level!r}")
         rows: list[dict[str, Any]] = []
         for i, pt in enumerate(self.paragraphs, start=1):
-            base = {"paragraph": i, "headings": " > ".join(pt.paragraph.headings)}
-            units = [(pt.paragraph, pt.tag)] if level == "paragraph" else list(pt.sentences)
+            base: dict[str, Any] = {"paragraph": i, "headings": " > ".join(pt.paragraph.headings)}
+            units: list[tuple[Paragraph | Sentence, Tag]] = (
+                [(pt.paragraph, pt.tag)] if level == "paragraph" else list(pt.sentences)
+            )
             for j, (unit, tag) in enumerate(units, start=1):
                 row = dict(base)
                 if level != "paragraph":
@@ -173,7 +177,13 @@ class Model:
             batch_size: texts scored together; affects speed and memory, never results.
             n_jobs: worker processes (1 = this process).
             progress: show a progress bar (tqdm) on stderr.
+
+        Raises:
+            TypeError: ``texts`` is a single str/bytes, or one item is not a str.
+            ValueError: ``batch_size`` is less than 1.
         """
+        _check_many(texts, "tag_many")
+        batch_size = _check_batch_size(batch_size, "tag_many")
         items = list(texts)
         for i, t in enumerate(items):
             _check_str(t, f"tag_many (item {i})")
@@ -186,7 +196,12 @@ class Model:
     def iter_tags(
         self, texts: Iterable[str], *, batch_size: int = 2048, n_jobs: int = 1
     ) -> Iterator[Tag]:
-        """Stream tags for a (possibly endless) iterable of strings, in order, in bounded memory."""
+        """Stream tags for a (possibly endless) iterable of strings, in order, in bounded memory.
+
+        Raises the same errors as :meth:`tag_many` (a non-str item when it is reached).
+        """
+        _check_many(texts, "iter_tags")
+        batch_size = _check_batch_size(batch_size, "iter_tags")
         batch: list[str] = []
         chunk: list[list[str]] = []
         for i, t in enumerate(texts):
@@ -225,7 +240,18 @@ class Model:
             raise KeyError(
                 f"tag_frame: no column {text_col!r}; the DataFrame has {list(df.columns)}"
             )
-        values = df[text_col].tolist()
+        for col in ["labels", *(f"score_{k}" for k in self.labels), "error"]:
+            if col in df.columns:
+                what = "the text column is" if col == text_col else "the DataFrame has a column"
+                raise ValueError(
+                    f"tag_frame: {what} named {col!r}, which is an output column; rename it"
+                )
+        column = df[text_col]
+        if not isinstance(column, pd.Series):
+            raise ValueError(
+                f"tag_frame: {column.shape[1]} columns are named {text_col!r}; keep one"
+            )
+        values = column.tolist()
         ok = [i for i, v in enumerate(values) if isinstance(v, str)]
         tags = self.tag_many(
             [values[i] for i in ok], batch_size=batch_size, n_jobs=n_jobs, progress=progress
@@ -234,13 +260,10 @@ class Model:
         labels = [""] * n
         scores = np.full((n, len(self.labels)), np.nan)
         errors = [_why_not_text(v) for v in values]
-        for i, t in zip(ok, tags):
+        for i, t in zip(ok, tags, strict=True):
             labels[i] = ";".join(t.labels)
             scores[i] = [t.scores[k] for k in self.labels]
         out = df.copy()
-        for col in ["labels", *(f"score_{k}" for k in self.labels), "error"]:
-            if col in out.columns and col != text_col:
-                raise ValueError(f"tag_frame: the DataFrame already has a column {col!r}")
         out["labels"] = pd.Series(labels, index=df.index, dtype=object)
         for j, k in enumerate(self.labels):
             out[f"score_{k}"] = pd.Series(scores[:, j], index=df.index)
@@ -261,7 +284,7 @@ class Model:
         ptags, stags = tags[: len(paras)], iter(tags[len(paras) :])
         out = tuple(
             ParagraphTags(p, t, tuple((s, next(stags)) for s in p.sentences))
-            for p, t in zip(paras, ptags)
+            for p, t in zip(paras, ptags, strict=True)
         )
         n = len(out)
         profile = {
@@ -299,7 +322,7 @@ class Model:
             else:
                 import multiprocessing as mp
 
-                workers = os.cpu_count() or 1 if n_jobs < 0 else n_jobs
+                workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
                 ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
                 with ctx.Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
                     for tags in pool.imap(_worker_tag, batches):
@@ -322,8 +345,8 @@ class Model:
         norms = [normalize(t) for t in texts]
         live = [i for i, s in enumerate(norms) if is_chinese_text(s)]
         ids = self.labels
-        empty = Tag((), dict.fromkeys(ids, 0.0), {})
-        out = [empty] * len(texts)
+        # a fresh dict per result: a caller editing one Tag's scores must not change another's
+        out = [Tag((), dict.fromkeys(ids, 0.0), {}) for _ in texts]
         if not live:
             return out
         probs, rows = self._scores([norms[i] for i in live])
@@ -352,7 +375,7 @@ class Model:
         words: dict[str, float] = {}
         bigrams: dict[str, float] = {}
         cue_total: dict[int, float] = {}
-        for i, c in zip(idx.tolist(), contrib.tolist()):
+        for i, c in zip(idx.tolist(), contrib.tolist(), strict=True):
             if c <= 0:
                 continue
             if i >= n_text:
@@ -395,12 +418,30 @@ def _check_str(text: object, where: str) -> None:
         raise TypeError(f"{where}: expected a str, got {type(text).__name__}: {text!r:.60}")
 
 
+def _check_many(texts: object, where: str) -> None:
+    # A bare string is iterable too: tag_many("文本") would tag it one character at a time.
+    if isinstance(texts, (str, bytes, bytearray)):
+        raise TypeError(
+            f"{where}: expected an iterable of str, got a single {type(texts).__name__}; "
+            "use tag() for one text, or wrap it in a list"
+        )
+
+
+def _check_batch_size(batch_size: int, where: str) -> int:
+    # batch_size < 1 used to drop every text silently (range(0, n, -1) is empty)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise TypeError(f"{where}: batch_size must be an int, got {type(batch_size).__name__}")
+    if batch_size < 1:
+        raise ValueError(f"{where}: batch_size must be at least 1, got {batch_size}")
+    return int(batch_size)
+
+
 def _why_not_text(value: object) -> str:
     if isinstance(value, str):
         return ""
     if value is None:
         return "missing (None)"
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, (float, np.floating)) and math.isnan(value):
         return "missing (NaN)"
     if value.__class__.__name__ in {"NAType", "NaTType"}:
         return "missing (NA)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
@@ -140,7 +141,10 @@ class Taxonomy:
             "paragraph_rule": self.paragraph_rule,
             "action_rule": self.action_rule,
             "topic_rule": self.topic_rule,
-            "no_measure": {"rule": self.no_measure_rule, "examples": list(self.no_measure_examples)},
+            "no_measure": {
+                "rule": self.no_measure_rule,
+                "examples": list(self.no_measure_examples),
+            },
             "category": [],
             "boundary": [],
         }
@@ -149,7 +153,9 @@ class Taxonomy:
             cd["subcategories"] = [asdict(sc) for sc in c.subcategories]
             d["category"].append({k: list(v) if isinstance(v, tuple) else v for k, v in cd.items()})
         for b in self.boundary_cases:
-            d["boundary"].append({k: list(v) if isinstance(v, tuple) else v for k, v in asdict(b).items()})
+            d["boundary"].append(
+                {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(b).items()}
+            )
         return {k: v for k, v in d.items() if v != ""}
 
     @property
@@ -173,7 +179,7 @@ def default_taxonomy_path() -> Path:
     return data_path("labels", "taxonomy.toml")
 
 
-def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
     """Load and validate a taxonomy file (TOML or JSON); the bundled one by default.
 
     Raises:
@@ -217,7 +223,9 @@ class _Checker:
             return ""
         return v.strip()
 
-    def texts(self, d: Mapping[str, Any], key: str, where: str, *, min_len: int = 0) -> tuple[str, ...]:
+    def texts(
+        self, d: Mapping[str, Any], key: str, where: str, *, min_len: int = 0
+    ) -> tuple[str, ...]:
         v = d.get(key, [])
         if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
             self.add(f"{where}{key}", "must be a list of non-empty strings")
@@ -358,7 +366,10 @@ def render_codebook(tax: Taxonomy) -> str:
         w(f"- **Measures, not words.** {_one_line(tax.action_rule)}")
     if tax.topic_rule:
         w(f"- **Policies about a topic.** {_one_line(tax.topic_rule)}")
-    w("- **Labels** are written as ids separated by `;` (e.g. `talent;finance`), empty for no measure.")
+    w(
+        "- **Labels** are written as ids separated by `;` (e.g. `talent;finance`), "
+        "empty for no measure."
+    )
     w("")
     w("| id | 中文 | English | subcategories |")
     w("| --- | --- | --- | --- |")
@@ -419,7 +430,8 @@ def _one_line(s: str) -> str:
 
 def _main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m policyclf.taxonomy", description="Validate the taxonomy and render the codebook."
+        prog="python -m policyclf.taxonomy",
+        description="Validate the taxonomy and render the codebook.",
     )
     ap.add_argument("path", nargs="?", help="taxonomy file (default: the bundled one)")
     ap.add_argument("--write-codebook", action="store_true", help="write labels/CODEBOOK.md")

@@ -71,10 +71,14 @@ def base_rows(taxonomy: Taxonomy | None = None) -> list[LabelledRow]:
     for c in bundled.categories:
         for e in c.examples:
             n += 1
-            rows.append(LabelledRow(e, (c.id,), f"codebook-{n}", "codebook", "labels/taxonomy.toml", n))
+            rows.append(
+                LabelledRow(e, (c.id,), f"codebook-{n}", "codebook", "labels/taxonomy.toml", n)
+            )
     for b in bundled.boundary_cases:
         n += 1
-        rows.append(LabelledRow(b.example, b.labels, f"codebook-{n}", "codebook", "labels/taxonomy.toml", n))
+        rows.append(
+            LabelledRow(b.example, b.labels, f"codebook-{n}", "codebook", "labels/taxonomy.toml", n)
+        )
     for e in bundled.no_measure_examples:
         n += 1
         rows.append(LabelledRow(e, (), f"codebook-{n}", "codebook", "labels/taxonomy.toml", n))
@@ -82,7 +86,9 @@ def base_rows(taxonomy: Taxonomy | None = None) -> list[LabelledRow]:
     if supplement.exists():
         for r in read_labelled(supplement, bundled):
             rows.append(
-                LabelledRow(r.text, r.labels, r.id, f"supplement:{r.group}", "labels/supplement.csv", r.row)
+                LabelledRow(
+                    r.text, r.labels, r.id, f"supplement:{r.group}", "labels/supplement.csv", r.row
+                )
             )
     if tax.ids != bundled.ids:
         unknown = sorted({k for r in rows for k in r.labels} - set(tax.ids))
@@ -119,7 +125,9 @@ def _kind(r: LabelledRow) -> str:
 
 def _group(r: LabelledRow) -> str:
     if r.group:
-        return r.group if ":" in r.group or r.source.startswith("labels/") else f"{r.source}:{r.group}"
+        return (
+            r.group if ":" in r.group or r.source.startswith("labels/") else f"{r.source}:{r.group}"
+        )
     # no group given: the whole file is one group (conservative: no leakage between its rows)
     return f"file:{r.source}"
 
@@ -192,14 +200,10 @@ def cross_validate(
             "micro_before": m_before["micro_f1"],
             "micro_after": m_after["micro_f1"],
             "helped": [
-                k
-                for k in labels
-                if m_after["labels"][k]["f1"] > m_before["labels"][k]["f1"] + 1e-9
+                k for k in labels if m_after["labels"][k]["f1"] > m_before["labels"][k]["f1"] + 1e-9
             ],
             "hurt": [
-                k
-                for k in labels
-                if m_after["labels"][k]["f1"] < m_before["labels"][k]["f1"] - 1e-9
+                k for k in labels if m_after["labels"][k]["f1"] < m_before["labels"][k]["f1"] - 1e-9
             ],
         }
         added = np.asarray(compare_without, dtype=bool)
@@ -252,15 +256,28 @@ def train(
     all_rows = rows + added
     used = dict(DEFAULT_PARAMS if params is None else params)
     est = PolicyClassifier(tax, random_state=random_state, **used)
-    est.fit([r.text for r in all_rows], [r.labels for r in all_rows], groups=[_group(r) for r in all_rows])
+    est.fit(
+        [r.text for r in all_rows],
+        [r.labels for r in all_rows],
+        groups=[_group(r) for r in all_rows],
+    )
     fit_seconds = time.perf_counter() - started
 
     report = Report(title=f"policyclf training report{f': {name}' if name else ''}")
     if evaluate:
         mask = [False] * len(rows) + [True] * len(added) if (added and rows) else None
-        report.update(cross_validate(all_rows, tax, used, n_folds=n_folds, random_state=random_state, compare_without=mask))
+        report.update(
+            cross_validate(
+                all_rows,
+                tax,
+                used,
+                n_folds=n_folds,
+                random_state=random_state,
+                compare_without=mask,
+            )
+        )
     report["data"] = _data_section(all_rows, tax)
-    report["thresholds"] = dict(zip(tax.ids, est.thresholds_.tolist()))
+    report["thresholds"] = dict(zip(tax.ids, est.thresholds_.tolist(), strict=True))
     report["command"] = _command(extra, base, taxonomy)
     metadata = {
         "name": name or ("default" if extra is None and base else "custom"),

@@ -37,7 +37,9 @@ def main(a_path: str, b_path: str) -> None:
     print(f"\nidentical label sets: {same} of {len(ids)}")
     for i in ids:
         if a[i] != b[i]:
-            print(f"  {i}: {';'.join(sorted(a[i])) or '(none)'} vs {';'.join(sorted(b[i])) or '(none)'}")
+            left = ";".join(sorted(a[i])) or "(none)"
+            right = ";".join(sorted(b[i])) or "(none)"
+            print(f"  {i}: {left} vs {right}")
 
 
 if __name__ == "__main__":

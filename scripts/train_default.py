@@ -20,8 +20,10 @@ def main() -> None:
     model = policyclf.train(name="default")
     target = data_path("models", "default")
     model.save(target, overwrite=True)
-    print(f"trained in {model.metadata['fit_seconds']:.1f} s (with its report: "
-          f"{time.perf_counter() - t0:.1f} s); saved to {target}")
+    print(
+        f"trained in {model.metadata['fit_seconds']:.1f} s (with its report: "
+        f"{time.perf_counter() - t0:.1f} s); saved to {target}"
+    )
     print(model.report.summary())
 
 

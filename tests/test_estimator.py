@@ -101,7 +101,7 @@ def test_works_inside_a_pipeline() -> None:
 
 def test_to_model_tags_like_predict(fitted: PolicyClassifier) -> None:
     model = fitted.to_model()
-    texts = TEXTS + ["对引进的院士给予一次性奖励。"]
+    texts = [*TEXTS, "对引进的院士给予一次性奖励。"]
     assert [t.labels for t in model.tag_many(texts)] == fitted.predict_labels(texts)
     np.testing.assert_allclose(
         [[t.scores[k] for k in IDS] for t in model.tag_many(texts)], fitted.predict_proba(texts)

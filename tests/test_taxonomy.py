@@ -91,7 +91,7 @@ def test_codebook_file_is_generated_from_the_taxonomy(tax: Taxonomy) -> None:
 
 
 def test_missing_file_error_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(TaxonomyError, match="nope.toml"):
+    with pytest.raises(TaxonomyError, match=r"nope\.toml"):
         load_taxonomy(tmp_path / "nope.toml")
 
 
