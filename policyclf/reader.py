@@ -531,6 +531,8 @@ def _heading_style(line: str) -> str | None:
         return None
     if _has_terminator(line[:-1]) or line[-1] in "！？；!?;，,、":
         return None
+    if line[-1] == "。" and any(c in "，,；;：:" for c in line):
+        return None  # a numbered sentence with clauses ("1．设立…基金，规模…。") is body text
     for style, pattern in _HEADING_PATTERNS:
         if pattern.match(line):
             return style

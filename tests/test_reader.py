@@ -429,3 +429,16 @@ def test_property_offsets_round_trip_any_text(text: str) -> None:
         assert a.end <= b.start
     covered = "".join(s.text for s in sentences)
     assert "".join(covered.split()) == "".join(text.split())
+
+
+def test_short_numbered_sentences_are_paragraphs_not_headings() -> None:
+    text = (
+        "二、健全金融支持体系\n\n"
+        "1．设立天使投资引导基金，规模不低于10亿元。\n\n"
+        "2．对科技型中小企业的贷款，按贷款利息的50%给予贴息。\n\n"
+        "3．加强组织领导\n\n"
+        "各部门要明确分工，抓好落实。\n"
+    )
+    doc = parse_document(text)
+    assert [p.text[:2] for p in doc.paragraphs] == ["1．", "2．", "各部"]
+    assert [h.text for h in doc.headings] == ["二、健全金融支持体系", "3．加强组织领导"]
