@@ -896,7 +896,9 @@ def _place(row: LabelledRow) -> str:
 
 
 def _corpus_place(row: LabelledRow) -> str:
-    return f"corpus row {row.id}" if row.id else f"corpus {row.source} row {row.row}"
+    return (
+        f"bundled row {row.id} ({row.source})" if row.id else f"bundled {row.source} row {row.row}"
+    )
 
 
 def _check_duplicates(
@@ -975,7 +977,7 @@ def _check_duplicates(
     if repeats:
         warns.append(
             (
-                f"{len(repeats)} row(s) repeat a corpus row with the same labels "
+                f"{len(repeats)} row(s) repeat a bundled row with the same labels "
                 "(they add no information and will count twice): " + _listing(repeats),
                 UserWarning,
             )

@@ -477,11 +477,14 @@ def corpus_row(text: str, labels: tuple[str, ...], rid: str) -> LabelledRow:
 def test_conflict_with_corpus(tmp_path: Path, tax: Taxonomy) -> None:
     path = write(tmp_path, "a.csv", f"text,labels\n{PLAT},talent\n{FIN},finance\n")
     against = [corpus_row(PLAT, ("platform",), "jinan-01-1"), corpus_row(FIN, ("finance",), "j2")]
-    with pytest.warns(UserWarning, match=r"1 row\(s\) repeat a corpus row.*row 3 = corpus row j2"):
+    with pytest.warns(
+        UserWarning,
+        match=r"1 row\(s\) repeat a bundled row.*row 3 = bundled row j2 \(corpus/jinan\.jsonl\)",
+    ):
         problems = problems_of(path, tax, against=iter(against))
     assert problems == [
-        f"{path}: row 2: conflicts with corpus row jinan-01-1 (labels platform); "
-        "this row has labels talent"
+        f"{path}: row 2: conflicts with bundled row jinan-01-1 (corpus/jinan.jsonl) "
+        "(labels platform); this row has labels talent"
     ]
 
 
@@ -517,7 +520,7 @@ def test_near_duplicates_warn_once_per_pair(tmp_path: Path, tax: Taxonomy) -> No
 
 def test_near_duplicate_of_corpus_row(tmp_path: Path, tax: Taxonomy) -> None:
     path = write(tmp_path, "a.csv", f"text,labels\n“{PLAT}”,platform\n")
-    with pytest.warns(NearDuplicateWarning, match=r"row 2 ~ corpus row c-9"):
+    with pytest.warns(NearDuplicateWarning, match=r"row 2 ~ bundled row c-9"):
         read_labelled(path, tax, against=[corpus_row(PLAT, ("platform",), "c-9")])
 
 
