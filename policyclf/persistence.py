@@ -47,10 +47,10 @@ from policyclf.exceptions import ModelExistsError, ModelFileError
 __all__ = [
     "ARRAYS_NAME",
     "FORMAT",
-    "MODEL_KIND",
     "FORMAT_VERSION",
     "MANIFEST_NAME",
     "MIN_FORMAT_VERSION",
+    "MODEL_KIND",
     "Bundle",
     "fingerprint",
     "load_bundle",
