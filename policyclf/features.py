@@ -22,6 +22,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, pairwise, repeat
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +34,61 @@ __all__ = ["Analysis", "Featurizer", "SparseRows", "char_bigrams"]
 
 _CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _HAS_WORD_CHAR = re.compile(r"\w")
+#: Batches of at least this many characters are counted and explained with whole-batch numpy
+#: code; smaller ones text by text, which has less fixed cost (the results are the same).
+WHOLE_BATCH_CHARS = 400
+
+
+def _whole_batch(norms: Sequence[str]) -> bool:
+    """Whether a batch is large enough for the whole-batch code (see WHOLE_BATCH_CHARS)."""
+    return sum(map(len, norms)) >= WHOLE_BATCH_CHARS
+
+
+# The same blocks as _CJK_RUN, as code-point ranges for the vectorised bigram lookup.
+_CJK_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+def _code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` as int64 (lone surrogates included, as themselves)."""
+    raw = text.encode("utf-32-le", "surrogatepass")
+    return np.frombuffer(raw, dtype="<u4").astype(np.int64)
+
+
+def _pair_keys(codes: np.ndarray) -> np.ndarray:
+    """One int64 per pair of neighbouring code points: ``first << 21 | second`` (unique)."""
+    return (codes[:-1] << 21) | codes[1:]
+
+
+def _ranges(start: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(a, a + k) for a, k in zip(start, n)])`` without a Python loop."""
+    offset = np.cumsum(n) - n  # where each range starts in the output
+    return np.repeat(start - offset, n) + np.arange(int(n.sum()))
+
+
+def _trie_pattern(terms: Iterable[str]) -> str:
+    """A regex matching the longest of ``terms`` at each position, written as a prefix trie.
+
+    ``a|ab|abc`` sorted longest first finds the same matches as ``a(?:b(?:c)?)?``: at a given
+    position only one branch of each trie node can match (branches start with different
+    characters) and the greedy ``?`` tries the longer continuation before stopping, so the
+    first match is the longest term there. The trie form is about 2x faster with Python's
+    ``re`` because it does not retry every term at every position.
+    """
+    trie: dict[str, Any] = {}
+    for term in terms:
+        node = trie
+        for ch in term:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # end of a term
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 def char_bigrams(text: str) -> list[str]:
@@ -63,7 +120,7 @@ class SparseRows:
     def shape(self) -> tuple[int, int]:
         return (len(self.indptr) - 1, self.n_features)
 
-    def to_scipy(self):  # type: ignore[no-untyped-def]
+    def to_scipy(self) -> Any:
         """The same rows as a ``scipy.sparse.csr_matrix`` (imports scipy)."""
         from scipy.sparse import csr_matrix
 
@@ -71,14 +128,18 @@ class SparseRows:
 
     def dot(self, dense: np.ndarray) -> np.ndarray:
         """``rows @ dense`` for a dense ``(n_features, k)`` array, with numpy only."""
+        return self._dot_terms(dense)[0]
+
+    def _dot_terms(self, dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``rows @ dense``, and its terms: ``data[e] * dense[indices[e]]`` for each entry e."""
         n = len(self.indptr) - 1
         out = np.zeros((n, dense.shape[1]), dtype=np.float64)
+        prod = dense[self.indices] * self.data[:, None]
         if len(self.indices):
-            prod = dense[self.indices] * self.data[:, None]
             starts = self.indptr[:-1]
             nonempty = starts < self.indptr[1:]
             out[nonempty] = np.add.reduceat(prod, starts[nonempty], axis=0)
-        return out
+        return out, prod
 
 
 class Featurizer:
@@ -105,6 +166,7 @@ class Featurizer:
         self.min_df = int(min_df)
         self.vocabulary: dict[str, int] = {}
         self.idf = np.zeros(0)
+        self._bigram_cache: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
         self._setup_cues()
 
     # ------------------------------------------------------------------ state
@@ -116,8 +178,8 @@ class Featurizer:
                 if t and k not in by_term.setdefault(t, []):
                     by_term[t].append(k)
         self._cue_cats = {t: tuple(ks) for t, ks in by_term.items()}
-        terms = sorted(by_term, key=lambda t: (-len(t), t))
-        self._cue_re = re.compile("|".join(map(re.escape, terms))) if terms else None
+        # leftmost-longest, non-overlapping matches (see _trie_pattern)
+        self._cue_re = re.compile(_trie_pattern(by_term)) if by_term else None
 
     @property
     def n_text_features(self) -> int:
@@ -197,38 +259,199 @@ class Featurizer:
 
     def transform(self, texts: Iterable[str], *, normalized: bool = False) -> SparseRows:
         """Feature rows for texts (normalised first unless ``normalized=True``)."""
+        norms = [t if normalized else normalize(t) for t in texts]
+        return self._transform(norms).rows
+
+    def _transform(self, norms: Sequence[str]) -> TransformedBatch:
+        """Feature rows of normalised texts, with the words and cue matches seen in each.
+
+        Term counts come from :meth:`_count_each` (a Counter per text: the definition) for
+        small batches, from :meth:`_count_batch` (the same counts, with numpy) for larger
+        ones; the rest is shared, so both give the same floats.
+        """
+        n = len(norms)
+        all_words = [tokenize(t) for t in norms]
+        cue_re = self._cue_re
+        all_cues = [cue_re.findall(t) if cue_re is not None else [] for t in norms]
+        count = self._count_batch if _whole_batch(norms) else self._count_each
+        entry_text, entry_term, tf, n_tokens, has_oov = count(norms, all_words)
+        # sublinear tf * idf, L2-normalised per text. The squared norm is ``w @ w`` text by
+        # text, as the per-text code always computed it: BLAS adds in its own order, and any
+        # other order could change the last bit of a weight (and of a retrained model).
+        w = (1.0 + np.log(tf.astype(np.float64))) * self.idf[entry_term]
+        bounds = np.searchsorted(entry_text, np.arange(n + 1)).tolist()
+        norm2 = np.array([w[a:b] @ w[a:b] for a, b in pairwise(bounds)])
+        w /= np.sqrt(norm2)[entry_text]
+        # the cue columns (text, category, value), by text then category
+        cue_text, cue_cat, cue_value = self._cue_columns(all_cues)
+        # each text's row: its text terms, then its cue columns (a stable sort by text keeps
+        # that order within each text)
+        text_of = np.concatenate([entry_text, cue_text])
+        order = np.argsort(text_of, kind="stable")
+        indices = np.concatenate([entry_term, len(self.vocabulary) + cue_cat])[order]
+        data = np.concatenate([w, cue_value])[order]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(text_of, minlength=n))])
+        rows = SparseRows(data, indices, indptr, self.n_features)
+        return TransformedBatch(rows, all_words, all_cues, n_tokens, has_oov.tolist())
+
+    def _count_each(
+        self, norms: Sequence[str], all_words: Sequence[list[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each text's term counts, in first-occurrence order (words, then bigrams).
+
+        Returns, per entry, its text, term index and count; per text, how many entries come
+        from its words (they come first) and whether it has words outside the vocabulary.
+        """
         vocab = self.vocabulary
-        idf = self.idf
-        n_text = len(vocab)
-        cue_cats = self._cue_cats
-        scale = self.cue_scale
-        data: list[float] = []
-        indices: list[int] = []
-        indptr = [0]
-        for text in texts:
-            norm = text if normalized else normalize(text)
-            counts = Counter(i for t in self.terms(norm) if (i := vocab.get(t)) is not None)
-            if counts:
-                idx = list(counts)
-                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(idx))
-                w = (1.0 + np.log(tf)) * idf[idx]
-                w /= math.sqrt(float(w @ w))
-                indices += idx
-                data += w.tolist()
-            if cue_cats:
-                hits: Counter[int] = Counter()
-                for term in self.cue_matches(norm):
-                    hits.update(cue_cats[term])
-                for k in sorted(hits):
-                    indices.append(n_text + k)
-                    data.append(scale * math.log1p(hits[k]))
-            indptr.append(len(indices))
-        return SparseRows(
-            np.asarray(data, dtype=np.float64),
-            np.asarray(indices, dtype=np.int64),
-            np.asarray(indptr, dtype=np.int64),
-            self.n_features,
+        texts: list[int] = []
+        terms: list[int] = []
+        tfs: list[int] = []
+        n_tokens: list[int] = []
+        has_oov: list[bool] = []
+        for r, (norm, words) in enumerate(zip(norms, all_words, strict=True)):
+            counts: Counter[Any] = Counter(map(vocab.get, words))
+            has_oov.append(counts.pop(None, 0) > 0)
+            n_tokens.append(len(counts))
+            if self.char_bigrams:
+                counts.update(vocab.get("#" + b) for b in char_bigrams(norm))
+                counts.pop(None, None)
+            texts += [r] * len(counts)
+            terms += counts
+            tfs += counts.values()
+        return (
+            np.array(texts, dtype=np.int64),
+            np.array(terms, dtype=np.int64),
+            np.array(tfs, dtype=np.int64),
+            np.array(n_tokens, dtype=np.int64),
+            np.array(has_oov, dtype=bool),
         )
+
+    def _count_batch(
+        self, norms: Sequence[str], all_words: Sequence[list[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`_count_each` returns, computed for the whole batch with numpy."""
+        n = len(norms)
+        # each text's terms as vocabulary indices (-1: not in it), words then bigrams
+        n_words = np.fromiter(map(len, all_words), dtype=np.int64, count=n)
+        word_ids = np.fromiter(
+            map(self.vocabulary.get, chain.from_iterable(all_words), repeat(-1)),
+            dtype=np.int64,
+            count=int(n_words.sum()),
+        )
+        bigram_ids, n_bigrams = self._bigram_features(norms)
+        n_terms = n_words + n_bigrams
+        start = np.cumsum(n_terms) - n_terms
+        term = np.empty(int(n_terms.sum()), dtype=np.int64)
+        term[_ranges(start, n_words)] = word_ids
+        term[_ranges(start + n_words, n_bigrams)] = bigram_ids
+        term_text = np.repeat(np.arange(n), n_terms)
+        has_oov = np.bincount(term_text[term < 0], minlength=n) > 0
+        # the count of each (text, term), in order of first occurrence (a Counter's order)
+        at = np.flatnonzero(term >= 0)
+        width = max(len(self.vocabulary), 1)
+        keys, first, tf = np.unique(
+            term_text[at] * width + term[at], return_index=True, return_counts=True
+        )
+        order = np.argsort(first)  # first occurrences are distinct: any sort will do
+        keys, first, tf = keys[order], at[first[order]], tf[order]
+        entry_text = keys // width
+        seen_in_words = first < start[entry_text] + n_words[entry_text]
+        n_tokens = np.bincount(entry_text[seen_in_words], minlength=n)
+        return entry_text, keys % width, tf, n_tokens, has_oov
+
+    def _cue_columns(self, matches: Sequence[list[str]]) -> tuple[np.ndarray, ...]:
+        """Non-zero cue columns: text, category and ``cue_scale * log1p(number of matches)``."""
+        n_cues = len(self.cues)
+        flat = list(chain.from_iterable(matches))
+        if not n_cues or not flat:
+            none = np.zeros(0, dtype=np.int64)
+            return none, none, np.zeros(0, dtype=np.float64)
+        cats = list(map(self._cue_cats.__getitem__, flat))
+        match_text = np.repeat(np.arange(len(matches)), list(map(len, matches)))
+        pair_text = np.repeat(match_text, list(map(len, cats)))
+        pair_cat = np.fromiter(chain.from_iterable(cats), dtype=np.int64, count=len(pair_text))
+        hits = np.bincount(pair_text * n_cues + pair_cat, minlength=len(matches) * n_cues)
+        column = np.flatnonzero(hits)
+        # the same floats as scale * math.log1p(count) in Python
+        value = np.array([self.cue_scale * math.log1p(c) for c in range(int(hits.max()) + 1)])
+        return column // n_cues, column % n_cues, value[hits[column]]
+
+    # ------------------------------------------------------------------ bigram lookup
+    def _bigram_table(self) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted pair keys (see :func:`_pair_keys`) of the ``"#xy"`` terms, and their indices.
+
+        Every two-character ``#`` term is listed (not only Chinese ones), so the table also
+        finds the bigram terms inside any word; built once per vocabulary (``fit`` and
+        ``from_state`` set a new dict, which the cache notices).
+        """
+        cached = self._bigram_cache
+        if cached is not None and cached[0] is self.vocabulary:
+            return cached[1], cached[2]
+        pairs = sorted(
+            ((ord(t[1]) << 21) | ord(t[2]), i)
+            for t, i in self.vocabulary.items()
+            if len(t) == 3 and t[0] == "#"
+        )
+        keys = np.array([k for k, _ in pairs], dtype=np.int64)
+        ids = np.array([i for _, i in pairs], dtype=np.int64)
+        self._bigram_cache = (self.vocabulary, keys, ids)
+        return keys, ids
+
+    def _bigrams_in(self, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The ``#`` terms inside each string: string ``i`` has ``ids[ptr[i]:ptr[i + 1]]``.
+
+        A term ``"#xy"`` is inside a string containing ``"xy"``; each listed once per string.
+        """
+        keys, ids = self._bigram_table()
+        n = len(strings)
+        lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
+        codes = _code_points("\n".join(strings))
+        if len(codes) < 2 or not len(keys):
+            return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        # the string each two-character window starts in, and where in it
+        owner = np.repeat(np.arange(n), lengths + 1)[: len(codes) - 1]
+        offset = np.arange(len(codes) - 1) - (np.cumsum(lengths + 1) - (lengths + 1))[owner]
+        at = np.flatnonzero(offset < lengths[owner] - 1)  # both characters in the string
+        key = _pair_keys(codes)[at]
+        pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        hit = keys[pos] == key
+        width = self.n_features
+        pairs = np.unique(owner[at[hit]] * width + ids[pos[hit]])  # by string, distinct
+        return np.searchsorted(pairs // width, np.arange(n + 1)), pairs % width
+
+    def _bigram_features(self, norms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of the in-vocabulary character bigrams of all texts, text by text, in order.
+
+        Returns the indices and how many belong to each text: the same terms, in the same
+        order, as ``char_bigrams`` + vocabulary lookup, found with numpy for the whole batch.
+        """
+        keys, ids = self._bigram_table()
+        if not self.char_bigrams or not len(keys) or not norms:
+            return np.zeros(0, dtype=np.int64), np.zeros(len(norms), dtype=np.int64)
+        # "\n" (never Chinese) between texts: no bigram spans two texts
+        codes = _code_points("\n".join(norms))
+        cjk = np.zeros(len(codes), dtype=bool)
+        for lo, hi in _CJK_BLOCKS:
+            cjk |= (codes >= lo) & (codes <= hi)
+        starts = np.flatnonzero(cjk[:-1] & cjk[1:])  # a bigram of Chinese characters starts here
+        key = _pair_keys(codes)[starts]
+        pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+        found = keys[pos] == key
+        text_starts = np.cumsum([0] + [len(t) + 1 for t in norms])
+        bounds = np.searchsorted(starts[found], text_starts)
+        return ids[pos[found]], np.diff(bounds)
+
+
+@dataclass(frozen=True)
+class TransformedBatch:
+    """Feature rows of a batch of normalised texts, and what was seen in each text."""
+
+    rows: SparseRows
+    words: list[list[str]]  # tokenize() of each text
+    cues: list[list[str]]  # cue_matches() of each text
+    # per text: its first n_tokens entries are its distinct in-vocabulary words
+    n_tokens: np.ndarray
+    has_oov: list[bool]  # per text: some word is outside the vocabulary
 
 
 def cue_table(cues: Mapping[str, Sequence[str]], ids: Sequence[str]) -> list[tuple[str, ...]]:
