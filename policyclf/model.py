@@ -16,6 +16,7 @@ Scoring a text:
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from bisect import bisect_left
@@ -172,6 +173,7 @@ class Model:
         batch_size: int = 2048,
         n_jobs: int = 1,
         progress: bool = False,
+        evidence: bool = True,
     ) -> list[Tag]:
         """Tag many texts; the same results as ``[tag(t) for t in texts]``, much faster.
 
@@ -180,6 +182,8 @@ class Model:
             batch_size: texts scored together; affects speed and memory, never results.
             n_jobs: worker processes (1 = this process).
             progress: show a progress bar (tqdm) on stderr.
+            evidence: compute each Tag's evidence. ``False`` leaves ``evidence`` empty and
+                tags about twice as fast; labels and scores are the same either way.
 
         Raises:
             TypeError: ``texts`` is a single str/bytes, or one item is not a str.
@@ -192,12 +196,19 @@ class Model:
             _check_str(t, f"tag_many (item {i})")
         batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
         out: list[Tag] = []
-        for tags in self._map(batches, n_jobs=n_jobs, progress=progress, total=len(items)):
+        for tags in self._map(
+            batches, n_jobs=n_jobs, progress=progress, total=len(items), evidence=evidence
+        ):
             out += tags
         return out
 
     def iter_tags(
-        self, texts: Iterable[str], *, batch_size: int = 2048, n_jobs: int = 1
+        self,
+        texts: Iterable[str],
+        *,
+        batch_size: int = 2048,
+        n_jobs: int = 1,
+        evidence: bool = True,
     ) -> Iterator[Tag]:
         """Stream tags for a (possibly endless) iterable of strings, in order, in bounded memory.
 
@@ -214,12 +225,12 @@ class Model:
                 chunk.append(batch)
                 batch = []
                 if len(chunk) >= max(1, n_jobs) * 2:
-                    for tags in self._map(chunk, n_jobs=n_jobs):
+                    for tags in self._map(chunk, n_jobs=n_jobs, evidence=evidence):
                         yield from tags
                     chunk = []
         if batch:
             chunk.append(batch)
-        for tags in self._map(chunk, n_jobs=n_jobs):
+        for tags in self._map(chunk, n_jobs=n_jobs, evidence=evidence):
             yield from tags
 
     def tag_frame(
@@ -256,8 +267,12 @@ class Model:
             )
         values = column.tolist()
         ok = [i for i, v in enumerate(values) if isinstance(v, str)]
-        tags = self.tag_many(
-            [values[i] for i in ok], batch_size=batch_size, n_jobs=n_jobs, progress=progress
+        tags = self.tag_many(  # the frame has no evidence column: skip computing it
+            [values[i] for i in ok],
+            batch_size=batch_size,
+            n_jobs=n_jobs,
+            progress=progress,
+            evidence=False,
         )
         n = len(values)
         labels = [""] * n
@@ -309,6 +324,7 @@ class Model:
         n_jobs: int = 1,
         progress: bool = False,
         total: int | None = None,
+        evidence: bool = True,
     ) -> Iterator[list[Tag]]:
         bar = None
         if progress:
@@ -318,7 +334,7 @@ class Model:
         try:
             if n_jobs == 1 or len(batches) <= 1:
                 for b in batches:
-                    tags = self._tag_batch(b)
+                    tags = self._tag_batch(b, evidence=evidence)
                     if bar is not None:
                         bar.update(len(b))
                     yield tags
@@ -328,7 +344,8 @@ class Model:
                 workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
                 ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else None)
                 with ctx.Pool(workers, initializer=_init_worker, initargs=(self,)) as pool:
-                    for tags in pool.imap(_worker_tag, batches):
+                    work = functools.partial(_worker_tag, evidence=evidence)
+                    for tags in pool.imap(work, batches):
                         if bar is not None:
                             bar.update(len(tags))
                         yield tags
@@ -346,7 +363,7 @@ class Model:
             p: np.ndarray = 1.0 / (1.0 + np.exp(-(a * z + b)))
         return p, contrib
 
-    def _tag_batch(self, texts: Sequence[str]) -> list[Tag]:
+    def _tag_batch(self, texts: Sequence[str], *, evidence: bool = True) -> list[Tag]:
         norms = [normalize(t) for t in texts]
         live = [i for i, s in enumerate(norms) if is_chinese_text(s, normalized=True)]
         ids = self.labels
@@ -358,17 +375,20 @@ class Model:
         batch = self.featurizer._transform(live_norms)
         probs, contrib = self._scores(batch.rows)
         on = probs >= self.thresholds
-        if _whole_batch(live_norms):
-            evidence = self._evidence_batch(batch, on, contrib)
+        explained: list[dict[str, list[tuple[str, float]]]]
+        if not evidence:
+            explained = [{} for _ in live]
+        elif _whole_batch(live_norms):
+            explained = self._evidence_batch(batch, on, contrib)
         else:  # text by text: less fixed cost for a few texts, the same lists
-            evidence = self._evidence_each(batch, on)
+            explained = self._evidence_each(batch, on)
         tagged = [
             Tag(
                 tuple(k for k, f in zip(ids, flags, strict=True) if f),
                 dict(zip(ids, p, strict=True)),
                 ev,
             )
-            for p, flags, ev in zip(probs.tolist(), on.tolist(), evidence, strict=True)
+            for p, flags, ev in zip(probs.tolist(), on.tolist(), explained, strict=True)
         ]
         if not blank:
             return tagged
@@ -792,6 +812,6 @@ def _init_worker(model: Model) -> None:
     _WORKER_MODEL = model
 
 
-def _worker_tag(batch: list[str]) -> list[Tag]:
+def _worker_tag(batch: list[str], evidence: bool = True) -> list[Tag]:
     assert _WORKER_MODEL is not None
-    return _WORKER_MODEL._tag_batch(batch)
+    return _WORKER_MODEL._tag_batch(batch, evidence=evidence)

@@ -403,3 +403,54 @@ def test_an_empty_document_has_no_paragraphs_and_a_zero_profile(
         tagged = model.tag_document(source)
         assert tagged.paragraphs == ()
         assert tagged.profile == dict.fromkeys(model.labels, 0.0)
+
+
+# ---------------------------------------------------------------------- fast paths = definitions
+
+
+def _recombined(n: int, seed: int = 7) -> list[str]:
+    import json
+    import random
+
+    from policyclf.resources import data_path
+
+    sents = [
+        json.loads(line)["text"]
+        for line in data_path("corpus", "sentences.jsonl").open(encoding="utf-8")
+    ]
+    rng = random.Random(seed)
+    return ["".join(rng.sample(sents, rng.randint(1, 5))) for _ in range(n)]
+
+
+def test_evidence_false_gives_the_same_labels_and_scores(model: Model) -> None:
+    texts = _recombined(300)
+    fast = model.tag_many(texts, evidence=False)
+    full = model.tag_many(texts)
+    assert [(t.labels, t.scores) for t in fast] == [(t.labels, t.scores) for t in full]
+    assert all(t.evidence == {} for t in fast)
+    assert [t.labels for t in model.iter_tags(texts, evidence=False)] == [t.labels for t in full]
+
+
+def test_batch_features_and_evidence_match_the_per_text_definitions(model: Model) -> None:
+    """The vectorised batch code (features, evidence) equals the readable per-text code."""
+    import numpy as np
+
+    from policyclf.features import Analysis
+    from policyclf.text import normalize
+
+    feat = model.featurizer
+    norms = [normalize(t) for t in _recombined(400, seed=11)]
+    batch = feat._transform(norms)
+    each = feat._count_each(norms, batch.words)
+    for x, y in zip(each, feat._count_batch(norms, batch.words), strict=True):
+        assert x.tolist() == y.tolist()
+    probs, contrib = model._scores(batch.rows)
+    on = probs >= model.thresholds
+    fast = model._evidence_batch(batch, on, contrib)
+    checked = 0
+    for k in range(len(norms)):
+        seen = Analysis(tuple(batch.words[k]), tuple((c, feat._cue_cats[c]) for c in batch.cues[k]))
+        for j in np.flatnonzero(on[k]).tolist():
+            assert fast[k][model.labels[j]] == model._evidence(seen, batch.rows, k, j)
+            checked += 1
+    assert checked > 300
