@@ -5,19 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import add_international
 
 from policyclf import TaxonomyError
 from policyclf.resources import data_path
 from policyclf.taxonomy import Taxonomy, load_taxonomy, render_codebook
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 IDS = ("platform", "talent", "finance", "transfer", "governance")
 
@@ -28,8 +23,8 @@ def tax() -> Taxonomy:
 
 
 @pytest.fixture()
-def raw() -> dict:
-    return tomllib.loads(data_path("labels", "taxonomy.toml").read_text(encoding="utf-8"))
+def raw(raw_taxonomy: dict) -> dict:
+    return raw_taxonomy
 
 
 def write(tmp_path: Path, data: dict, name: str = "tax.json") -> Path:
@@ -139,17 +134,7 @@ def test_missing_no_measure_rule_and_categories(tmp_path: Path) -> None:
 
 
 def test_a_user_can_add_a_category(raw: dict, tmp_path: Path) -> None:
-    new = dict(raw["category"][0])
-    new.update(
-        id="international",
-        name_zh="国际合作",
-        name_en="International cooperation",
-        definition="Cooperation with foreign partners.",
-        subcategories=[{"id": "international.park", "name_zh": "合作园区", "name_en": "Parks"}],
-        cues=["国际合作", "离岸"],
-        examples=[],
-    )
-    raw["category"].append(new)
+    add_international(raw, ["国际合作", "离岸"])
     raw["version"] = "2.0.0"
     tax = load_taxonomy(write(tmp_path, raw))
     assert tax.ids == (*IDS, "international")

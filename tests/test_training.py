@@ -8,11 +8,11 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import add_international
 
 import policyclf
 from policyclf import LabelFileError, TaxonomyError
 from policyclf.evaluation import Report, cohen_kappa, label_metrics
-from policyclf.resources import data_path
 from policyclf.training import _rows_hash, base_rows
 
 ADDED = [
@@ -138,25 +138,8 @@ def test_conflict_with_the_bundled_corpus_is_reported(tmp_path: Path) -> None:
         policyclf.train(extra=bad)
 
 
-def test_user_taxonomy_with_an_added_category(tmp_path: Path) -> None:
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    raw = tomllib.loads(data_path("labels", "taxonomy.toml").read_text(encoding="utf-8"))
-    new = dict(raw["category"][0])
-    new.update(
-        id="international",
-        name_zh="国际合作",
-        name_en="International cooperation",
-        definition="Cooperation with foreign partners.",
-        subcategories=[{"id": "international.park", "name_zh": "合作园区", "name_en": "Parks"}],
-        cues=["国际合作", "离岸", "海外"],
-        examples=[],
-    )
-    raw["category"].append(new)
+def test_user_taxonomy_with_an_added_category(tmp_path: Path, raw_taxonomy: dict) -> None:
+    raw = add_international(raw_taxonomy, ["国际合作", "离岸", "海外"])
     tax_path = tmp_path / "tax.json"
     tax_path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
     rows = [
@@ -178,14 +161,10 @@ def test_user_taxonomy_with_an_added_category(tmp_path: Path) -> None:
     assert again.taxonomy.ids == m.taxonomy.ids
 
 
-def test_user_taxonomy_that_drops_a_bundled_id_needs_base_false(tmp_path: Path) -> None:
-    import sys
-
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    raw = tomllib.loads(data_path("labels", "taxonomy.toml").read_text(encoding="utf-8"))
+def test_user_taxonomy_that_drops_a_bundled_id_needs_base_false(
+    tmp_path: Path, raw_taxonomy: dict
+) -> None:
+    raw = raw_taxonomy
     raw["category"] = raw["category"][:4]
     raw["boundary"] = [b for b in raw["boundary"] if "governance" not in b["labels"]]
     p = tmp_path / "four.json"
