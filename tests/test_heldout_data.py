@@ -191,3 +191,23 @@ def test_no_sentence_copies_the_corpus_or_the_codebook_examples(
         f"sentences sharing {RUN}+ consecutive characters with training text:\n"
         + "\n".join(problems)
     )
+
+
+def test_no_sentence_copies_the_training_supplement(records: list[dict[str, Any]]) -> None:
+    """The supplement (labels/supplement.csv) is training data: no shared 10-character runs."""
+    import csv
+
+    with data_path("labels", "supplement.csv").open(encoding="utf-8", newline="") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    assert len(texts) > 100
+    seen: set[str] = set()
+    for t in texts:
+        seen |= _runs(t) | _runs("".join(t.split()))
+    problems = [
+        f"{r['id']}: shares {sorted(shared)[0]!r}"
+        for r in records
+        if (shared := (_runs(r["text"]) | _runs("".join(r["text"].split()))) & seen)
+    ]
+    assert not problems, "held-out sentences sharing runs with the supplement:\n" + "\n".join(
+        problems
+    )
