@@ -11,7 +11,11 @@ returns ``self``, learned attributes end in ``_``, and ``clone`` and ``Pipeline`
 3. runs the same fit on grouped cross-validation folds (``groups`` = document/city, so the
    sentences of one paragraph never sit on both sides) to get out-of-fold scores, from which it
    learns a Platt calibration per label and picks the per-label decision threshold that
-   maximises F1 — both stored in the model.
+   maximises F1 — both stored in the model. Without ``groups`` (or with a single group) the
+   folds are random and an :class:`UngroupedFoldsWarning` says so.
+
+Texts without any Chinese character (after :func:`policyclf.text.normalize`) get probability
+0.0 and no label, exactly as :class:`policyclf.Model` tags them.
 
 ``predict`` returns a label-indicator array (n_samples, n_labels) in the order of
 ``classes_``; ``predict_labels`` returns tuples of label ids; ``predict_proba`` the calibrated
@@ -32,28 +36,100 @@ from sklearn.model_selection import GroupKFold, KFold
 from .features import Featurizer
 from .model import Model
 from .taxonomy import Taxonomy, load_taxonomy
+from .text import is_chinese_text
 
-__all__ = ["PolicyClassifier", "binarize", "oof_decisions"]
+__all__ = [
+    "NO_TEXT_SCORE",
+    "PolicyClassifier",
+    "UngroupedFoldsWarning",
+    "binarize",
+    "fold_splits",
+    "folds",
+    "oof_decisions",
+]
 
 #: Thresholds are searched on this grid (a coarse grid: there is little data per label).
 THRESHOLD_GRID = np.round(np.arange(0.20, 0.81, 0.05), 2)
 
+#: ``decision_function`` value of texts without a Chinese character (never tagged).
+NO_TEXT_SCORE = float(np.finfo(np.float64).min)
+
+
+class UngroupedFoldsWarning(UserWarning):
+    """Calibration/thresholds (or a cross-validation) used random folds, not grouped ones.
+
+    Random folds put sentences of one document on both sides of a split, so thresholds and
+    scores learned from them are optimistic. Pass ``groups`` (document, city, ...) to avoid it.
+    """
+
 
 def binarize(y: Any, labels: Sequence[str]) -> np.ndarray:
-    """Turn ``y`` (label tuples/lists/sets/";"-strings, or an indicator array) into 0/1 rows."""
-    if isinstance(y, np.ndarray) and y.ndim == 2:
-        if y.shape[1] != len(labels):
-            raise ValueError(f"y has {y.shape[1]} columns but there are {len(labels)} labels")
-        return (y > 0).astype(np.int64)
+    """Turn ``y`` into a 0/1 array (n_samples, n_labels) with columns in ``labels`` order.
+
+    ``y`` may be label collections per row (tuples/lists/sets of ids, or ";"-separated
+    strings), or an indicator matrix: a 2-D numpy array, a pandas DataFrame (columns named by
+    label id are reordered to ``labels``; otherwise they are taken in order) or a 2-D
+    list/tuple of 0/1 numbers. A matrix of the wrong width raises ``ValueError``.
+    """
+    if _is_matrix(y):
+        return _indicator(y, labels)
+    if _is_number_rows(y):
+        try:
+            arr = np.asarray(y)
+        except ValueError as e:  # ragged rows
+            raise ValueError(f"y looks like 0/1 indicator rows but they are ragged: {e}") from e
+        return _indicator(arr, labels)
     index = {k: j for j, k in enumerate(labels)}
     out = np.zeros((len(y), len(labels)), dtype=np.int64)
     for i, row in enumerate(y):
         items = [x for x in row.split(";") if x] if isinstance(row, str) else list(row)
         for lab in items:
-            if lab not in index:
+            if not isinstance(lab, str) or lab not in index:
                 raise ValueError(f"y[{i}]: unknown label {lab!r} (labels: {list(labels)})")
             out[i, index[lab]] = 1
     return out
+
+
+def _is_matrix(y: Any) -> bool:
+    """A numpy array, DataFrame or anything array-like with ``to_numpy`` and two dimensions."""
+    if isinstance(y, np.ndarray):
+        return y.ndim == 2
+    return hasattr(y, "to_numpy") and getattr(y, "ndim", None) == 2
+
+
+def _is_number_rows(y: Any) -> bool:
+    """A list/tuple whose rows are lists/tuples/arrays holding numbers (0/1), not label ids."""
+    if not isinstance(y, (list, tuple)) or not y:
+        return False
+    for row in y:
+        if isinstance(row, (list, tuple, np.ndarray)):
+            for v in row:
+                if isinstance(v, (bool, int, float, np.number, np.bool_)):
+                    return True
+    return False
+
+
+def _indicator(y: Any, labels: Sequence[str]) -> np.ndarray:
+    columns = getattr(y, "columns", None)
+    if columns is not None:
+        names = [str(c) for c in columns]
+        if sorted(names) == sorted(labels):
+            y = y[[columns[names.index(k)] for k in labels]]
+        elif set(names) & set(labels):
+            missing = [k for k in labels if k not in names]
+            extra = [n for n in names if n not in labels]
+            raise ValueError(
+                f"y's columns {names} name some labels but not exactly {list(labels)} "
+                f"(missing {missing}, unexpected {extra})"
+            )
+    arr = y.to_numpy() if hasattr(y, "to_numpy") else np.asarray(y)
+    if arr.ndim != 2:
+        raise ValueError(f"y must be 2-D indicator rows, got shape {arr.shape}")
+    if arr.shape[1] != len(labels):
+        raise ValueError(f"y has {arr.shape[1]} columns but there are {len(labels)} labels")
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"y's indicator values must be numbers (0/1), got dtype {arr.dtype}")
+    return (arr > 0).astype(np.int64)
 
 
 class PolicyClassifier(ClassifierMixin, BaseEstimator):
@@ -71,6 +147,20 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         calibrate: learn a Platt calibration per label from out-of-fold scores.
         tune_thresholds: pick per-label thresholds on out-of-fold scores (else 0.5).
         random_state: seed for the folds when no groups are given.
+
+    The defaults are the shipped design (:data:`policyclf.training.DEFAULT_PARAMS`).
+
+    Groups: pass ``fit(texts, y, groups=...)`` (document, city, ...) so the inner folds that
+    tune calibration and thresholds are grouped; without them the folds are random and ``fit``
+    warns (:class:`UngroupedFoldsWarning`). Inside scikit-learn's own cross-validation or
+    search, route the groups to ``fit`` with metadata routing::
+
+        import sklearn
+        from sklearn.model_selection import GroupKFold, cross_validate
+
+        sklearn.set_config(enable_metadata_routing=True)
+        est = PolicyClassifier().set_fit_request(groups=True)
+        cross_validate(est, texts, y, cv=GroupKFold(5), params={"groups": groups})
     """
 
     def __init__(
@@ -78,9 +168,9 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         taxonomy: Taxonomy | str | None = None,
         *,
         use_cues: bool = True,
-        cue_scale: float = 1.0,
+        cue_scale: float = 0.5,
         char_bigrams: bool = True,
-        C: float = 10.0,
+        C: float = 100.0,
         min_df: int = 1,
         cv: int = 5,
         calibrate: bool = True,
@@ -151,6 +241,18 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         self.oof_decision_: np.ndarray | None = None
         self.fold_of_: np.ndarray | None = None
         if self.calibrate or self.tune_thresholds:
+            grouped = fold_splits(len(texts), groups, self.cv, self.random_state)[1]
+            if not grouped:
+                why = "no groups were given" if groups is None else "the groups have one value"
+                warnings.warn(
+                    f"PolicyClassifier.fit: {why}, so calibration and thresholds come from "
+                    "random folds (sentences of one document on both sides, optimistic "
+                    "thresholds); pass fit(texts, y, groups=document_or_region_per_text), or "
+                    "inside scikit-learn CV use sklearn.set_config(enable_metadata_routing=True) "
+                    "and est.set_fit_request(groups=True)",
+                    UngroupedFoldsWarning,
+                    stacklevel=2,
+                )
             dec, fold_of = oof_decisions(self, texts, Y, groups)
             self.oof_decision_ = dec
             self.fold_of_ = fold_of
@@ -182,15 +284,32 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
-        """Raw linear scores, (n_samples, n_labels)."""
-        self._check_fitted()
-        rows = self.featurizer_.transform(_texts(X))
-        return rows.dot(self.coef_) + self.intercept_
+        """Linear scores, (n_samples, n_labels).
+
+        Rows of texts without a Chinese character hold the lowest finite float
+        (:data:`NO_TEXT_SCORE`): the model never tags them (:meth:`predict_proba` gives them
+        0.0, as :class:`Model` does), and scikit-learn metrics still accept the scores.
+        """
+        z, live = self._decisions(X)
+        z[~live] = NO_TEXT_SCORE
+        return z
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        """Calibrated probabilities, (n_samples, n_labels), columns in ``classes_`` order."""
-        z = self.decision_function(X)
-        return _sigmoid(self.calibration_[:, 0] * z + self.calibration_[:, 1])
+        """Calibrated probabilities, (n_samples, n_labels), columns in ``classes_`` order.
+
+        Texts without a Chinese character get 0.0 for every label, as with :class:`Model`.
+        """
+        z, live = self._decisions(X)
+        p = _sigmoid(self.calibration_[:, 0] * z + self.calibration_[:, 1])
+        p[~live] = 0.0
+        return p
+
+    def _decisions(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Raw linear scores and the mask of texts the model scores (those with Chinese)."""
+        self._check_fitted()
+        texts = _texts(X)
+        z: np.ndarray = self.featurizer_.transform(texts).dot(self.coef_) + self.intercept_
+        return z, _chinese_mask(texts)
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """Label indicators (n_samples, n_labels) using the per-label thresholds."""
@@ -236,17 +355,38 @@ def _texts(X: Iterable[str]) -> list[str]:
     return texts
 
 
-def folds(
+def _chinese_mask(texts: Sequence[str]) -> np.ndarray:
+    """True for texts the model scores (at least one Chinese character after normalising)."""
+    return np.fromiter((is_chinese_text(t) for t in texts), dtype=bool, count=len(texts))
+
+
+def fold_splits(
     n: int, groups: Sequence[Any] | None, n_splits: int, random_state: int = 0
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Grouped folds when ``groups`` has ≥ 2 distinct values, else shuffled K-fold."""
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], bool]:
+    """The folds of :func:`folds`, and whether they are grouped.
+
+    Grouped (``GroupKFold``) when ``groups`` has at least two distinct values; otherwise
+    shuffled ``KFold`` and the flag is False.
+    """
     idx = np.arange(n)
     if groups is not None:
         g = np.asarray([str(x) for x in groups])
         n_groups = len(set(g.tolist()))
         if n_groups >= 2:
-            return list(GroupKFold(n_splits=min(n_splits, n_groups)).split(idx, groups=g))
-    return list(KFold(min(n_splits, n), shuffle=True, random_state=random_state).split(idx))
+            splits = GroupKFold(n_splits=min(n_splits, n_groups)).split(idx, groups=g)
+            return list(splits), True
+    splits = KFold(min(n_splits, n), shuffle=True, random_state=random_state).split(idx)
+    return list(splits), False
+
+
+def folds(
+    n: int, groups: Sequence[Any] | None, n_splits: int, random_state: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grouped folds when ``groups`` has ≥ 2 distinct values, else shuffled K-fold.
+
+    Use :func:`fold_splits` to also learn which of the two it was.
+    """
+    return fold_splits(n, groups, n_splits, random_state)[0]
 
 
 def oof_decisions(
@@ -256,7 +396,7 @@ def oof_decisions(
     dec = np.zeros(Y.shape, dtype=np.float64)
     fold_of = np.zeros(len(texts), dtype=np.int64)
     tax = est._taxonomy() if not hasattr(est, "taxonomy_") else est.taxonomy_
-    for f, (tr, te) in enumerate(folds(len(texts), groups, est.cv, est.random_state)):
+    for f, (tr, te) in enumerate(fold_splits(len(texts), groups, est.cv, est.random_state)[0]):
         feat, coef, intercept = est._fit_core([texts[i] for i in tr], Y[tr], tax)
         dec[te] = feat.transform([texts[i] for i in te]).dot(coef) + intercept
         fold_of[te] = f

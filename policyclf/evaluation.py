@@ -20,12 +20,18 @@ if TYPE_CHECKING:
     from .model import Model
 
 __all__ = [
+    "MIN_CHANGE",
     "Report",
     "cohen_kappa",
+    "compare_metrics",
     "evaluate",
     "label_metrics",
     "report_markdown",
 ]
+
+
+#: A per-label F1 change smaller than this is treated as no change ("helped"/"hurt" lists).
+MIN_CHANGE = 0.005
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
@@ -87,6 +93,33 @@ def label_metrics(Y: np.ndarray, P: np.ndarray, labels: Sequence[str]) -> dict[s
     }
 
 
+def compare_metrics(
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    labels: Sequence[str],
+    min_change: float = MIN_CHANGE,
+) -> dict[str, Any]:
+    """Per-label F1 before/after/change of two :func:`label_metrics` results on the same rows.
+
+    A label is listed under ``helped`` (``hurt``) only when its F1 rose (fell) by at least
+    ``min_change``; smaller changes are treated as no change.
+    """
+    per = {}
+    for k in labels:
+        b, a = float(before["labels"][k]["f1"]), float(after["labels"][k]["f1"])
+        per[k] = {"before": b, "after": a, "change": a - b}
+    # rounded so that float noise (0.005 computed as 0.00499999...) never decides a listing
+    moved = {k: round(v["change"], 9) for k, v in per.items()}
+    return {
+        "labels": per,
+        "micro_before": before["micro_f1"],
+        "micro_after": after["micro_f1"],
+        "min_change": min_change,
+        "helped": [k for k in labels if moved[k] >= min_change],
+        "hurt": [k for k in labels if moved[k] <= -min_change],
+    }
+
+
 class Report(dict[str, Any]):
     """An evaluation report: a plain dict (JSON-ready) with Markdown and saving helpers."""
 
@@ -118,10 +151,11 @@ def _metrics_table(m: Mapping[str, Any]) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for k, v in m["labels"].items():
-        out.append(
-            f"| {k} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | "
-            f"{v['kappa']:.3f} | {v['support']} |"
-        )
+        if v["support"]:
+            cells = [f"{v[c]:.3f}" for c in ("precision", "recall", "f1", "kappa")]
+        else:  # no gold example: the scores are undefined (and left out of the macro F1)
+            cells = ["—"] * 4
+        out.append(f"| {k} | {' | '.join(cells)} | {v['support']} |")
     nm = m["no_measure"]
     out.append(
         f"| (no measure) | {nm['precision']:.3f} | {nm['recall']:.3f} | {nm['f1']:.3f} | | "
@@ -144,14 +178,25 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         out += ["## Metrics", "", *_metrics_table(report["metrics"]), ""]
     cv = report.get("cv")
     if cv:
-        out += [
-            "## Grouped cross-validation",
-            "",
-            f"{cv.get('n_folds')} folds grouped by {cv.get('grouped_by', 'group')}; "
-            "no group appears on both sides of a split. Thresholds and calibration were tuned "
-            "inside each training fold only.",
-            "",
-        ]
+        if cv.get("grouped", True):
+            out += [
+                "## Grouped cross-validation",
+                "",
+                f"{cv.get('n_folds')} folds grouped by {cv.get('grouped_by', 'group')}; "
+                "no group appears on both sides of a split. Thresholds and calibration were "
+                "tuned inside each training fold only.",
+                "",
+            ]
+        else:
+            out += [
+                "## Cross-validation (not grouped)",
+                "",
+                f"{cv.get('n_folds')} folds by {cv.get('grouped_by', 'random K-fold')}. Rows of "
+                "one document can sit on both sides of a split, so these scores are likely "
+                "optimistic. Thresholds and calibration were tuned inside each training fold "
+                "only.",
+                "",
+            ]
         for name, m in cv.get("subsets", {}).items():
             out += [f"### {name}", "", *_metrics_table(m), ""]
     comp = report.get("comparison")
@@ -168,6 +213,14 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             f"{comp['micro_after'] - comp['micro_before']:+.3f} |",
             "",
         ]
+        if "helped" in comp:
+            min_change = comp.get("min_change", MIN_CHANGE)
+            out += [
+                f"Helped: {', '.join(comp['helped']) or 'no label'}; "
+                f"hurt: {', '.join(comp.get('hurt', [])) or 'no label'} "
+                f"(changes under {min_change:g} are treated as no change).",
+                "",
+            ]
     data = report.get("data")
     if data:
         out += ["## Data", ""]
@@ -179,6 +232,12 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             f"Training rows: {data.get('rows')}; data hash `{data.get('sha256', '')[:16]}`.",
             "",
         ]
+        if data.get("dropped_repeats"):
+            out += [
+                f"Dropped {data['dropped_repeats']} added row(s) that repeat a bundled row with "
+                "the same labels.",
+                "",
+            ]
         if data.get("label_counts"):
             out += ["| label | training rows |", "| --- | ---: |"]
             out += [f"| {k} | {v} |" for k, v in data["label_counts"].items()]

@@ -10,8 +10,11 @@ The bundled training data (``base``) is:
 :func:`train` adds a user's labelled rows to it (or replaces it with ``base=False``), fits a
 :class:`~policyclf.estimator.PolicyClassifier`, and evaluates the design by cross-validation
 grouped by document/region, so that the sentences of one paragraph or document never sit on
-both sides of a split. When rows are added, the same folds are also run without them, so the
-report says whether — and for which labels — the added data helped.
+both sides of a split; rows whose texts are equal after normalisation (apart from spacing and
+punctuation) share a group, so a copy never sits on the other side of its original. Added rows
+that exactly repeat a bundled row (same text and labels) are dropped. When rows are added, the
+same folds are also run without them, so the report says whether — and for which labels — the
+added data helped.
 """
 
 from __future__ import annotations
@@ -22,20 +25,28 @@ import os
 import platform
 import sys
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
-from .estimator import PolicyClassifier, binarize, folds
-from .evaluation import Report, label_metrics
-from .labelfiles import LabelledRow, read_labelled
+from .estimator import PolicyClassifier, UngroupedFoldsWarning, binarize, fold_splits
+from .evaluation import Report, compare_metrics, label_metrics
+from .labelfiles import _NOT_WORD, LabelledRow, read_labelled
 from .model import Model
 from .resources import data_path
 from .taxonomy import Taxonomy, load_taxonomy
+from .text import normalize
 
-__all__ = ["DEFAULT_PARAMS", "base_rows", "cross_validate", "train"]
+__all__ = ["DEFAULT_PARAMS", "base_rows", "cross_validate", "cv_groups", "text_key", "train"]
+
+#: ``report["cv"]["grouped_by"]`` when the rows have a single group and the folds are random.
+UNGROUPED = (
+    "random K-fold: only one group (add a group column — document or region — to the "
+    "labelled files so that rows of one document stay on one side of each split)"
+)
 
 #: The design of the default model, chosen by grouped cross-validation
 #: (see benchmarks/design.py and the README's "How the default model was chosen").
@@ -68,18 +79,19 @@ def base_rows(taxonomy: Taxonomy | None = None) -> list[LabelledRow]:
             )
     bundled = load_taxonomy()
     n = 0
-    for c in bundled.categories:
+    # codebook rows come from the taxonomy in use, so a user's examples for a new category count
+    for c in tax.categories:
         for e in c.examples:
             n += 1
             rows.append(
                 LabelledRow(e, (c.id,), f"codebook-{n}", "codebook", "labels/taxonomy.toml", n)
             )
-    for b in bundled.boundary_cases:
+    for b in tax.boundary_cases:
         n += 1
         rows.append(
             LabelledRow(b.example, b.labels, f"codebook-{n}", "codebook", "labels/taxonomy.toml", n)
         )
-    for e in bundled.no_measure_examples:
+    for e in tax.no_measure_examples:
         n += 1
         rows.append(LabelledRow(e, (), f"codebook-{n}", "codebook", "labels/taxonomy.toml", n))
     supplement = data_path("labels", "supplement.csv")
@@ -99,6 +111,16 @@ def base_rows(taxonomy: Taxonomy | None = None) -> list[LabelledRow]:
                 f"{tax.source}: the bundled training data uses label ids {unknown} that this "
                 "taxonomy does not have; keep those ids (you may add new ones and change names), "
                 "or train with base=False"
+            )
+        new = [k for k in tax.ids if k not in bundled.ids]
+        if new:
+            warnings.warn(
+                f"{tax.source}: the bundled corpus and supplement were never coded for "
+                f"{', '.join(repr(k) for k in new)}, so their rows count as 'no "
+                f"{'/'.join(new)}'; only this taxonomy's examples and your added rows teach "
+                f"{'them' if len(new) > 1 else 'it'} (or train with base=False)",
+                UserWarning,
+                stacklevel=2,
             )
     return rows
 
@@ -132,6 +154,38 @@ def _group(r: LabelledRow) -> str:
     return f"file:{r.source}"
 
 
+def text_key(text: str) -> str:
+    """The near-duplicate key of ``text``: normalised, case-folded, without spaces/punctuation.
+
+    The same key :func:`policyclf.labelfiles.read_labelled` uses for its near-duplicate
+    warning (:func:`policyclf.text.normalize`, then whitespace and punctuation removed).
+    """
+    return _NOT_WORD.sub("", normalize(text).casefold())
+
+
+def cv_groups(rows: Sequence[LabelledRow]) -> list[str]:
+    """The cross-validation group of each row.
+
+    A row's own group (city, document kind, codebook, the user's group column, else its file),
+    except that every row whose :func:`text_key` was seen before takes the group of the first
+    row with that key, so equal texts never sit on both sides of a split.
+    """
+    first: dict[str, str] = {}
+    out: list[str] = []
+    for r in rows:
+        g = _group(r)
+        key = text_key(r.text)
+        out.append(first.setdefault(key, g) if key else g)
+    return out
+
+
+def _fit_quietly(est: PolicyClassifier, texts: list[str], Y: Any, groups: list[str]) -> None:
+    """Fit without the estimator's own ungrouped-folds warning (the caller reports it)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UngroupedFoldsWarning)
+        est.fit(texts, Y, groups=groups)
+
+
 def cross_validate(
     rows: Sequence[LabelledRow],
     taxonomy: Taxonomy,
@@ -155,19 +209,19 @@ def cross_validate(
     texts = [r.text for r in rows]
     labels = taxonomy.ids
     Y = binarize([r.labels for r in rows], labels)
-    groups = [_group(r) for r in rows]
-    splits = folds(len(rows), groups, n_folds, random_state)
+    groups = cv_groups(rows)
+    splits, grouped = fold_splits(len(rows), groups, n_folds, random_state)
     pred = np.zeros_like(Y)
     pred_without = np.zeros_like(Y) if compare_without is not None else None
     for tr, te in splits:
         est = PolicyClassifier(taxonomy, random_state=random_state, **params)
-        est.fit([texts[i] for i in tr], Y[tr], groups=[groups[i] for i in tr])
+        _fit_quietly(est, [texts[i] for i in tr], Y[tr], [groups[i] for i in tr])
         pred[te] = est.predict([texts[i] for i in te])
         if pred_without is not None and compare_without is not None:
             tr0 = np.array([i for i in tr if not compare_without[i]], dtype=np.int64)
             if len(tr0) >= 2:
                 est0 = PolicyClassifier(taxonomy, random_state=random_state, **params)
-                est0.fit([texts[i] for i in tr0], Y[tr0], groups=[groups[i] for i in tr0])
+                _fit_quietly(est0, [texts[i] for i in tr0], Y[tr0], [groups[i] for i in tr0])
                 pred_without[te] = est0.predict([texts[i] for i in te])
     kinds = np.array([_kind(r) for r in rows])
     subsets: dict[str, Any] = {"all": label_metrics(Y, pred, labels)}
@@ -176,8 +230,13 @@ def cross_validate(
         subsets[kind] = label_metrics(Y[mask], pred[mask], labels)
     report: dict[str, Any] = {
         "n_folds": len(splits),
-        "grouped_by": "city (corpus), document kind (supplement), codebook, and the user's group "
-        "column (else the file)",
+        "grouped": grouped,
+        "grouped_by": (
+            "city (corpus), document kind (supplement), codebook, and the user's group column "
+            "(else the file); rows with equal normalised texts share a group"
+            if grouped
+            else UNGROUPED
+        ),
         "groups": sorted(set(groups)),
         "subsets": subsets,
         "params": params,
@@ -187,24 +246,9 @@ def cross_validate(
         m_after = label_metrics(Y, pred, labels)
         m_before = label_metrics(Y, pred_without, labels)
         out["comparison"] = {
-            "note": "The same grouped folds, trained with and without the added rows; both scored "
-            "on every held-out row (bundled and added).",
-            "labels": {
-                k: {
-                    "before": m_before["labels"][k]["f1"],
-                    "after": m_after["labels"][k]["f1"],
-                    "change": m_after["labels"][k]["f1"] - m_before["labels"][k]["f1"],
-                }
-                for k in labels
-            },
-            "micro_before": m_before["micro_f1"],
-            "micro_after": m_after["micro_f1"],
-            "helped": [
-                k for k in labels if m_after["labels"][k]["f1"] > m_before["labels"][k]["f1"] + 1e-9
-            ],
-            "hurt": [
-                k for k in labels if m_after["labels"][k]["f1"] < m_before["labels"][k]["f1"] - 1e-9
-            ],
+            "note": f"The same {'grouped ' if grouped else ''}folds, trained with and without the "
+            "added rows; both scored on every held-out row (bundled and added).",
+            **compare_metrics(m_before, m_after, labels),
         }
         added = np.asarray(compare_without, dtype=bool)
         if added.any():
@@ -248,19 +292,30 @@ def train(
     tax = taxonomy if isinstance(taxonomy, Taxonomy) else load_taxonomy(taxonomy)
     rows: list[LabelledRow] = base_rows(tax) if base else []
     added: list[LabelledRow] = []
+    dropped = 0
     if extra is not None:
         paths = [extra] if isinstance(extra, (str, os.PathLike)) else list(extra)
         added = read_labelled(paths, tax, encoding=encoding, against=rows)
+        # read_labelled warned about these: they add nothing and would be counted twice
+        bundled = {(r.text.strip(), r.labels) for r in rows}
+        kept = [r for r in added if (r.text, r.labels) not in bundled]
+        dropped = len(added) - len(kept)
+        added = kept
     if not rows and not added:
         raise ValueError("no training data: pass extra files or keep base=True")
     all_rows = rows + added
     used = dict(DEFAULT_PARAMS if params is None else params)
+    groups = cv_groups(all_rows)
+    if not fold_splits(len(all_rows), groups, n_folds, random_state)[1]:
+        warnings.warn(
+            f"all {len(all_rows)} training rows are in one group, so calibration, thresholds "
+            "and the cross-validation use random K-fold (rows of one document on both sides: "
+            "optimistic scores); add a group column (document or region) to the labelled files",
+            UngroupedFoldsWarning,
+            stacklevel=2,
+        )
     est = PolicyClassifier(tax, random_state=random_state, **used)
-    est.fit(
-        [r.text for r in all_rows],
-        [r.labels for r in all_rows],
-        groups=[_group(r) for r in all_rows],
-    )
+    _fit_quietly(est, [r.text for r in all_rows], [r.labels for r in all_rows], groups)
     fit_seconds = time.perf_counter() - started
 
     report = Report(title=f"policyclf training report{f': {name}' if name else ''}")
@@ -277,6 +332,7 @@ def train(
             )
         )
     report["data"] = _data_section(all_rows, tax)
+    report["data"]["dropped_repeats"] = dropped
     report["thresholds"] = dict(zip(tax.ids, est.thresholds_.tolist(), strict=True))
     report["command"] = _command(extra, base, taxonomy)
     metadata = {

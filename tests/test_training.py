@@ -5,15 +5,20 @@ from __future__ import annotations
 import csv
 import json
 import os
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import add_international
 
 import policyclf
-from policyclf import LabelFileError, TaxonomyError
+from policyclf import LabelFileError, TaxonomyError, training
+from policyclf.estimator import UngroupedFoldsWarning
 from policyclf.evaluation import Report, cohen_kappa, label_metrics
-from policyclf.training import _rows_hash, base_rows
+from policyclf.labelfiles import LabelledRow
+from policyclf.taxonomy import load_taxonomy
+from policyclf.training import _rows_hash, base_rows, cross_validate, cv_groups, text_key
 
 ADDED = [
     ("对新落户的博士后给予每人每年5万元生活补助。", "talent;finance", "doc1"),
@@ -195,3 +200,138 @@ def test_the_shipped_model_was_trained_on_the_current_data() -> None:
         "run `python scripts/train_default.py`"
     )
     assert m.metadata["taxonomy_sha256"] == policyclf.load_taxonomy().sha256
+
+
+# --------------------------------------------------------------------- leakage via duplicates
+
+
+def row(text: str, labels: tuple[str, ...], group: str) -> LabelledRow:
+    return LabelledRow(text, labels, None, group, "user.csv", 2)
+
+
+def test_equal_texts_share_the_group_of_their_first_row() -> None:
+    rows = [
+        row("对博士给予安家补贴。", ("talent",), "a"),
+        row("对 博士 给予安家补贴!", ("talent",), "b"),  # equal apart from spaces/punctuation
+        row("對博士給予安家補貼", ("talent",), "c"),  # traditional characters
+        row("设立产业基金。", ("finance",), "c"),
+    ]
+    groups = cv_groups(rows)
+    assert groups[0] == groups[1] == groups[2] == "user.csv:a"
+    assert groups[3] == "user.csv:c"
+    assert text_key(rows[0].text) == text_key(rows[1].text) != text_key(rows[3].text)
+
+
+def test_cross_validate_never_puts_a_text_on_both_sides(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [t for t, _, _ in ADDED]
+    labels = [tuple(x for x in lab.split(";") if x) for _, lab, _ in ADDED]
+    rows = [row(t, lab, f"g{i}") for i, (t, lab) in enumerate(zip(texts, labels, strict=True))]
+    # each text again, in one other group, with other punctuation/spacing
+    rows += [
+        row(" " + t.rstrip("。") + "！", lab, "copies")
+        for t, lab in zip(texts, labels, strict=True)
+    ]
+    seen: list[list[tuple[np.ndarray, np.ndarray]]] = []
+    real = training.fold_splits
+
+    def spy(*args: object, **kwargs: object) -> object:
+        out = real(*args, **kwargs)  # type: ignore[arg-type]
+        seen.append(out[0])
+        return out
+
+    monkeypatch.setattr(training, "fold_splits", spy)
+    rep = cross_validate(rows, load_taxonomy(), n_folds=4)
+    assert rep["cv"]["grouped"] is True
+    outer = seen[0]
+    assert len(outer) == 4
+    keys = [text_key(r.text) for r in rows]
+    for tr, te in outer:
+        assert not {keys[i] for i in te} & {keys[i] for i in tr}
+
+
+def test_repeats_of_bundled_rows_are_dropped_and_do_not_help(tmp_path: Path) -> None:
+    bundled = [r for r in base_rows() if r.source == "labels/sentences.csv"][:10]
+    repeats = [(r.text, ";".join(r.labels), "copy") for r in bundled]
+    f = write_csv(tmp_path / "repeats.csv", repeats)
+    with pytest.warns(UserWarning, match="repeat a bundled row"):
+        m = policyclf.train(extra=f, evaluate=False)
+    assert m.report["data"]["dropped_repeats"] == 10
+    assert m.report["data"]["rows"] == len(base_rows())
+    assert m.metadata["added_rows"] == 0
+    assert "Dropped 10 added row(s)" in m.report.to_markdown()
+
+
+def test_repeats_left_in_do_not_make_every_label_helped() -> None:
+    # 10 bundled sentences (2 per label) repeated in one "copy" group: before the copies shared
+    # their originals' groups, they sat in training while the originals were tested, and every
+    # label looked "helped"
+    base, ids = base_rows(), load_taxonomy().ids
+    picked = [
+        r
+        for k in ids
+        for r in [r for r in base if r.source == "labels/sentences.csv" and r.labels == (k,)][:2]
+    ]
+    repeats = [
+        LabelledRow(r.text, r.labels, None, "copy", "repeats.csv", i + 2)
+        for i, r in enumerate(picked)
+    ]
+    assert len(repeats) == 10
+    rep = cross_validate(
+        base + repeats, load_taxonomy(), compare_without=[False] * len(base) + [True] * 10
+    )
+    comp = rep["comparison"]
+    assert set(comp["helped"]) != set(ids), comp["labels"]
+
+
+# --------------------------------------------------------------------- a single group
+
+
+def test_a_single_group_is_reported_as_random_folds(tmp_path: Path) -> None:
+    f = tmp_path / "nogroup.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["text", "labels"])
+        w.writerows((t, lab) for t, lab, _ in ADDED)
+    with pytest.warns(UngroupedFoldsWarning, match="one group") as record:
+        m = policyclf.train(extra=f, base=False, n_folds=3)
+    assert len([w for w in record if w.category is UngroupedFoldsWarning]) == 1
+    cv = m.report["cv"]
+    assert cv["grouped"] is False
+    assert cv["grouped_by"].startswith("random K-fold: only one group (add a group column")
+    md = m.report.to_markdown()
+    assert "not grouped" in md and "random K-fold" in md
+    assert "no group appears on both sides" not in md
+
+
+def test_grouped_training_does_not_warn(retrained: policyclf.Model) -> None:
+    assert retrained.report["cv"]["grouped"] is True
+    assert "no group appears on both sides" in retrained.report.to_markdown()
+
+
+# --------------------------------------------------------------------- custom taxonomy + base
+
+
+def test_base_rows_of_the_bundled_taxonomy_are_unchanged(tmp_path: Path) -> None:
+    copy = tmp_path / "taxonomy.toml"
+    copy.write_bytes(policyclf.resources.data_path("labels", "taxonomy.toml").read_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        same = base_rows(load_taxonomy(copy))
+    assert _rows_hash(same) == _rows_hash(base_rows())
+    assert [(r.text, r.labels) for r in same] == [(r.text, r.labels) for r in base_rows()]
+
+
+def test_base_rows_use_the_examples_of_the_taxonomy_passed_in(
+    tmp_path: Path, raw_taxonomy: dict
+) -> None:
+    raw = add_international(raw_taxonomy, ["国际合作", "海外"])
+    raw["category"][-1]["examples"] = ["与以色列共建国际联合实验室。", "支持企业设立海外研发中心。"]
+    raw["no_measure"]["examples"] = [*raw["no_measure"]["examples"], "本市位于长江三角洲。"]
+    p = tmp_path / "tax.json"
+    p.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    with pytest.warns(UserWarning, match="count as 'no international'"):
+        rows = base_rows(load_taxonomy(p))
+    codebook = {r.text: r.labels for r in rows if r.source == "labels/taxonomy.toml"}
+    assert codebook["与以色列共建国际联合实验室。"] == ("international",)
+    assert codebook["支持企业设立海外研发中心。"] == ("international",)
+    assert codebook["本市位于长江三角洲。"] == ()
