@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, pairwise, repeat
 from typing import Any
@@ -236,14 +236,6 @@ class Featurizer:
         """Cue terms found in a normalised text (leftmost-longest, non-overlapping)."""
         return self._cue_re.findall(norm) if self._cue_re is not None else []
 
-    def analyze(self, text: str, *, normalized: bool = False) -> Analysis:
-        """Words and cue matches of one text (for explanations)."""
-        norm = text if normalized else normalize(text)
-        return Analysis(
-            words=tuple(tokenize(norm)),
-            cues=tuple((c, self._cue_cats[c]) for c in self.cue_matches(norm)),
-        )
-
     # ------------------------------------------------------------------ fit / transform
     def fit(self, texts: Iterable[str]) -> Featurizer:
         """Learn the vocabulary and idf weights from training texts."""
@@ -452,8 +444,3 @@ class TransformedBatch:
     # per text: its first n_tokens entries are its distinct in-vocabulary words
     n_tokens: np.ndarray
     has_oov: list[bool]  # per text: some word is outside the vocabulary
-
-
-def cue_table(cues: Mapping[str, Sequence[str]], ids: Sequence[str]) -> list[tuple[str, ...]]:
-    """Cue terms in category order, from an id -> terms mapping."""
-    return [tuple(cues.get(i, ())) for i in ids]

@@ -33,12 +33,12 @@ import stat
 import sys
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -816,11 +816,11 @@ def save_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = Fa
     """
     from .evaluation import report_markdown
 
-    f = model.featurizer
-    terms = list(f.feature_names()[: f.n_text_features])
+    state = model.featurizer.state()
+    terms = list(cast("Sequence[str]", state["terms"]))
     arrays = {
         "terms": np.array(terms, dtype=f"<U{max([1, *map(len, terms)])}"),
-        "idf": f.idf,
+        "idf": state["idf"],
         "coef": model.coef,
         "intercept": model.intercept,
         "calibration": model.calibration,
@@ -830,10 +830,10 @@ def save_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = Fa
         "kind": MODEL_KIND,
         "labels": list(model.labels),
         "featurizer": {
-            "cues": [list(c) for c in f.cues],
-            "char_bigrams": bool(f.char_bigrams),
-            "cue_scale": float(f.cue_scale),
-            "min_df": int(f.min_df),
+            "cues": state["cues"],
+            "char_bigrams": bool(state["char_bigrams"]),
+            "cue_scale": float(cast(float, state["cue_scale"])),
+            "min_df": int(cast(int, state["min_df"])),
         },
         "taxonomy": model.taxonomy.to_dict(),
         "metadata": _plain(model.metadata),

@@ -71,9 +71,11 @@ surrounding whitespace, and a paragraph without terminal punctuation is one sent
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +89,7 @@ __all__ = [
     "HeadingNode",
     "Paragraph",
     "Sentence",
+    "decode_bytes",
     "parse_document",
     "read_document",
     "split_sentences",
@@ -337,25 +340,50 @@ class Document:
 def read_document(source: str | os.PathLike[str]) -> Document:
     """Read a document from a file or from a string.
 
-    A ``PathLike`` is always a path. A ``str`` is taken as a path only when it contains no
-    line break, is shorter than 4096 characters and names an existing file; otherwise it is
-    the document text itself (use :func:`parse_document` to force text).
+    A ``PathLike`` is always a path. A ``str`` is taken as a path when it contains no line
+    break, is shorter than 4096 characters and names an existing file. A one-line ``str`` that
+    names no file but looks like a path raises FileNotFoundError, so that a mistyped file name
+    is not tagged as text. It looks like a path when it ends with a file extension (a dot and
+    1–5 ASCII letters or digits, at least one a letter: ``.txt``, ``.docx``, ``.jsonl``, ``.md``
+    …), or when it has none of the sentence punctuation 。！？； and starts with a folder part:
+    ``/`` or ``\\`` at the start or after ``~``, ``.``, ``..``, a drive (``C:``) or an ASCII name
+    (``data/关于印发….docx``). Any other ``str`` is the document text itself, one-line text such
+    as ``"对引进人才给予补贴。"``, ``"2023年GDP增长5.2%"`` or ``"研发费用/营业收入"`` included;
+    use :func:`parse_document` to force text.
 
-    Files are decoded as UTF-8 (a byte-order mark stays in ``Document.text`` and is reported in
-    ``Document.dropped``); a UTF-16 file with a byte-order mark is decoded as UTF-16; otherwise,
-    when the bytes are not UTF-8, as GB18030 (``Document.encoding`` says which). When neither
-    works a ValueError names the file and the byte offsets at fault.
+    Files are decoded by :func:`decode_bytes`: UTF-8 (a byte-order mark stays in
+    ``Document.text`` and is reported in ``Document.dropped``); UTF-16 when the file starts with
+    a UTF-16 byte-order mark; otherwise, when the bytes are not UTF-8, GB18030
+    (``Document.encoding`` says which). When neither works a ValueError names the file and the
+    byte offsets at fault. Word, Excel and PDF files (and other zip archives) are refused with a
+    ValueError saying so: policyclf reads plain text.
+
+    Raises:
+        FileNotFoundError: the path (or path-like one-line string) names no file.
+        ValueError: the file is not plain text, or cannot be decoded.
+        TypeError: ``source`` is neither a str nor a path.
     """
     if isinstance(source, os.PathLike):
         path = Path(os.fspath(source))
     elif isinstance(source, str):
         if not _names_file(source):
+            if _looks_like_path(source):
+                raise FileNotFoundError(
+                    f"no such file: {source!r} (it looks like a file name); pass the text itself "
+                    "with policyclf.reader.parse_document(...) if you meant text"
+                )
             return parse_document(source)
         path = Path(source)
     else:
         raise TypeError(f"read_document expects a str or a path, not {type(source).__name__}")
-    text, encoding = _decode(path.read_bytes(), str(path))
+    text, encoding = decode_bytes(path.read_bytes(), str(path))
     return parse_document(text, source=str(path), encoding=encoding)
+
+
+# a dot and 1-5 ASCII letters/digits, at least one a letter ("5.2" is a number, not a name)
+_PATH_EXTENSION = re.compile(r"\.(?=[0-9]*[A-Za-z])[A-Za-z0-9]{1,5}\s*$")
+
+_PATH_START = re.compile(r"(?:~|\.{1,2}|[A-Za-z]:|[\w.-]*[A-Za-z][\w.-]*)?[/\\]", re.ASCII)
 
 
 def _names_file(value: str) -> bool:
@@ -367,7 +395,33 @@ def _names_file(value: str) -> bool:
         return False
 
 
-def _decode(data: bytes, name: str) -> tuple[str, str]:
+def _looks_like_path(value: str) -> bool:
+    """A one-line string that reads as a file name rather than as text."""
+    if "\n" in value or "\r" in value or len(value) >= 4096 or not value.strip():
+        return False
+    if _PATH_EXTENSION.search(value):
+        return True
+    if any(c in "。！？；" for c in value):
+        return False
+    # a separator at the start or after an ASCII name ("data/", "C:\\", "../", "/"),
+    # not a ratio ("1/2", "费用/收入")
+    return _PATH_START.match(value.strip()) is not None
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Decode the bytes of a plain-text document; returns ``(text, encoding)``.
+
+    UTF-16 when ``data`` starts with a UTF-16 byte-order mark; else UTF-8 (a UTF-8 byte-order
+    mark is kept as the first character of the text, so offsets count it); else GB18030.
+    ``encoding`` is ``"utf-16"``, ``"utf-8"`` or ``"gb18030"``.
+
+    Raises:
+        ValueError: ``data`` is a Word/Excel/PDF file or another zip archive (policyclf reads
+            plain text), or is neither UTF-8 nor GB18030; the message starts with ``name``.
+    """
+    kind = _binary_kind(data, name)
+    if kind is not None:
+        raise ValueError(f"{name} is a {kind} file; policyclf reads plain text (save it as .txt)")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         codec = "utf-16-le" if data.startswith(b"\xff\xfe") else "utf-16-be"
         try:
@@ -386,6 +440,35 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
                 f"{name}: neither UTF-8 (invalid byte at offset {utf8_err.start}) nor GB18030 "
                 f"(invalid byte at offset {gb_err.start})"
             ) from gb_err
+
+
+_ZIP_KINDS = {".docx": "Word", ".docm": "Word", ".xlsx": "Excel", ".xlsm": "Excel"}
+_OLE_KINDS = {".doc": "Word", ".xls": "Excel"}
+
+
+def _binary_kind(data: bytes, name: str) -> str | None:
+    """``"Word"``, ``"Excel"``, ``"PDF"``, ``"zip"``… when ``data`` is such a file, else None."""
+    suffix = Path(name).suffix.lower()
+    if data.startswith(b"%PDF"):
+        return "PDF"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: .doc / .xls
+        return _OLE_KINDS.get(suffix, "Word/Excel")
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    if suffix in _ZIP_KINDS:
+        return _ZIP_KINDS[suffix]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        names = []
+    if any(n.startswith("word/") for n in names):
+        return "Word"
+    if any(n.startswith("xl/") for n in names):
+        return "Excel"
+    if any(n.startswith("ppt/") for n in names):
+        return "PowerPoint"
+    return "zip"
 
 
 # --------------------------------------------------------------------------------------------

@@ -176,8 +176,12 @@ def test_installed_tag_table_and_stdin(command: str, tmp_path: Path) -> None:
     lines = f"{TALENT}\n\n{STATS}\n".encode()
     r = run_cli(command, "tag", cwd=tmp_path, stdin=lines)
     rows = [json.loads(line) for line in r.stdout.splitlines()]
-    assert [(row["line"], row["text"]) for row in rows] == [(1, TALENT), (3, STATS)]
-    assert rows[1]["labels"] == []
+    # a blank line is an empty text: a row with an error, like an empty CSV cell
+    assert [(row["line"], row["text"]) for row in rows] == [(1, TALENT), (2, ""), (3, STATS)]
+    assert rows[1]["error"] == "line 2: empty text" and rows[1]["scores"] == dict.fromkeys(LABELS)
+    assert rows[2]["labels"] == [] and rows[2]["error"] == ""
+    assert "1 of 3 lines could not be tagged: empty text (1); first: line 2" in r.stderr
+    assert r.returncode == 0
 
 
 def test_installed_tag_document_and_csv(command: str, tmp_path: Path) -> None:
@@ -501,6 +505,15 @@ def test_tag_refuses_ambiguous_tables(cli: Any, tmp_path: Path) -> None:
     clash = write_csv(tmp_path / "clash.csv", [["text", "labels"], [TALENT, "talent"]])
     r = cli("tag", "-f", str(clash))
     assert r.code == 1 and "'labels'" in r.err and "gold_labels" in r.err
+    # a labelled file: point to the command that scores a model against its labels
+    assert f"run `policyclf evaluate {clash}`" in r.err
+    other = write_csv(tmp_path / "other.csv", [["text", "error"], [TALENT, ""]])
+    r = cli("tag", "-f", str(other))
+    assert r.code == 1 and "gold_error" in r.err and "evaluate" not in r.err
+    tsv = tmp_path / "gold.tsv"
+    tsv.write_text(f"text\tlabels\n{TALENT}\ttalent\n", encoding="utf-8")
+    r = cli("tag", "-f", str(tsv))
+    assert r.code == 1 and f"`policyclf evaluate {tsv}`" in r.err
     dup = write_csv(tmp_path / "dup.csv", [["text", "a", "a"], [TALENT, "1", "2"]])
     r = cli("tag", "-f", str(dup))
     assert r.code == 1 and "duplicate" in r.err
@@ -564,6 +577,97 @@ def test_table_is_aligned_and_safe(cli: Any) -> None:
     assert checked >= 7  # 4 rows, the long one wrapped over several lines
     assert "talent 0.9" in r.out or "talent 1.0" in r.out
     assert "— (" in r.out  # no label: the closest label and its score
+
+
+def test_empty_text_argument_is_an_error_row(cli: Any) -> None:
+    # like an empty CSV cell: one row with an error, counted; exit 1 under --strict
+    r = cli("tag", "--strict", "")
+    assert r.code == 1
+    rows = r.jsonl()
+    assert len(rows) == 1 and rows[0]["text"] == "" and rows[0]["error"] == "text 1: empty text"
+    assert rows[0]["scores"] == dict.fromkeys(LABELS)
+    assert "1 of 1 text could not be tagged: empty text (1); first: text 1" in r.err
+    r = cli("tag", TALENT, "  ")
+    assert r.code == 0 and [x["error"] for x in r.jsonl()] == ["", "text 2: empty text"]
+    assert "1 of 2 texts could not be tagged" in r.err
+    r = cli("tag", "--sentences", "", TALENT)
+    rows = r.jsonl()
+    assert [(x["input"], x["sentence"], x["error"]) for x in rows] == [
+        (1, None, "text 1: empty text"),
+        (2, 1, ""),
+    ]
+
+
+def test_strict_prints_the_failure_once(cli: Any, tmp_path: Path) -> None:
+    for args, stdin in (
+        (["--strict"], f"{TALENT}\n\n".encode()),
+        (["--strict", "-f", str(write_csv(tmp_path / "t.csv", [["text"], [""], [TALENT]]))], None),
+    ):
+        r = cli("tag", *args, stdin=stdin)
+        assert r.code == 1
+        lines = r.err.splitlines()
+        assert len([x for x in lines if "could not be tagged" in x]) == 1, r.err
+        assert lines[0].startswith("policyclf: error: 1 of 2 ") and "warning" not in r.err
+        assert lines[-1] == "  (--strict: exit code 1)"
+
+
+def test_stdin_and_file_documents_give_the_same_offsets(cli: Any, tmp_path: Path) -> None:
+    # the CLI decodes standard input with the reader's decode_bytes: a UTF-8 byte-order mark
+    # counts in the offsets either way
+    text = (
+        "\ufeff关于支持人才发展的通知\n\n一、总体要求\n\n" + TALENT + FUND + "\n\n" + STATS + "\n"
+    )
+    for data in (text.encode("utf-8"), text.encode("utf-16"), text[1:].encode("gb18030")):
+        path = tmp_path / "notice.txt"
+        path.write_bytes(data)
+        for extra in ([], ["--sentences"]):
+            from_file = cli("tag", "-f", str(path), *extra).jsonl()
+            from_stdin = cli("tag", "--input-format", "document", *extra, stdin=data).jsonl()
+            assert from_file and [(x["start"], x["end"], x["text"]) for x in from_stdin] == [
+                (x["start"], x["end"], x["text"]) for x in from_file
+            ]
+            document = policyclf.read_document(path)
+            assert all(document.text[x["start"] : x["end"]] == x["text"] for x in from_stdin)
+    assert cli("tag", "--input-format", "document", stdin=b"\xef\xbb\xbf" + TALENT.encode())
+    r = cli("tag", "--input-format", "document", stdin=b"%PDF-1.7\n...")
+    assert r.code == 1 and "<stdin> is a PDF file; policyclf reads plain text" in r.err
+
+
+def test_tag_file_refuses_word_and_pdf(cli: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    docx = tmp_path / "通知.docx"
+    with zipfile.ZipFile(docx, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    r = cli("tag", "-f", str(docx))
+    assert r.code == 1 and r.out == ""
+    assert f"{docx} is a Word file; policyclf reads plain text (save it as .txt)" in r.err
+    pdf = tmp_path / "notice.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n\xff\xfe binary")
+    r = cli("tag", "-f", str(pdf))
+    assert r.code == 1 and "is a PDF file" in r.err and "unexpected" not in r.err
+
+
+def test_tag_with_jobs_uses_one_pool_and_keeps_order(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import multiprocessing.pool
+
+    started = []
+    real_init = multiprocessing.pool.Pool.__init__
+
+    def counting_init(self: Any, *args: Any, **kw: Any) -> None:
+        started.append(1)
+        real_init(self, *args, **kw)
+
+    monkeypatch.setattr(multiprocessing.pool.Pool, "__init__", counting_init)
+    texts = [TALENT, "", FUND, STATS, "hello"] * 40
+    path = write_csv(tmp_path / "many.csv", [["text"], *([t] for t in texts)])
+    one = cli("tag", "-f", str(path), "--batch-size", "7").jsonl()
+    assert started == []
+    two = cli("tag", "-f", str(path), "--batch-size", "7", "--jobs", "2").jsonl()
+    assert len(started) == 1  # one pool for the whole input, not one per block
+    assert two == one and [x["text"] for x in two] == texts
 
 
 def test_tag_units_reads_one_block_ahead() -> None:

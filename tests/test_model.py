@@ -185,6 +185,89 @@ def test_iter_tags_streams_an_endless_iterable(model: Model) -> None:
     assert consumed <= 8  # two batches, not the whole (endless) stream
 
 
+@pytest.mark.parametrize("n_jobs", [0, -2, -8])
+def test_n_jobs_must_be_positive_or_minus_one(model: Model, n_jobs: int) -> None:
+    # 0 used to run silently in this process, -2 to start one worker per core
+    with pytest.raises(ValueError, match=rf"tag_many: n_jobs must be .*-1.*got {n_jobs}"):
+        model.tag_many([TALENT], n_jobs=n_jobs)
+    with pytest.raises(ValueError, match=rf"iter_tags: n_jobs .*got {n_jobs}"):
+        model.iter_tags([TALENT], n_jobs=n_jobs)  # refused at the call, before iterating
+    with pytest.raises(ValueError, match=rf"tag_frame: n_jobs .*got {n_jobs}"):
+        model.tag_frame(pd.DataFrame({"text": [TALENT]}), n_jobs=n_jobs)
+
+
+@pytest.mark.parametrize("n_jobs", [1.0, "2", True, None])
+def test_n_jobs_must_be_an_int(model: Model, n_jobs: object) -> None:
+    with pytest.raises(TypeError, match="n_jobs must be an int"):
+        model.tag_many([TALENT], n_jobs=n_jobs)  # type: ignore[arg-type]
+
+
+def test_n_jobs_minus_one_and_numpy_ints_are_accepted(model: Model) -> None:
+    expected = [model.tag(TALENT), model.tag(SENTENCES[0])]
+    assert model.tag_many([TALENT, SENTENCES[0]], n_jobs=-1) == expected
+    assert list(model.iter_tags([TALENT, SENTENCES[0]], n_jobs=np.int64(1))) == expected
+
+
+class _PoolCounter:
+    """Counts the worker pools started (and terminated) while it is installed."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import multiprocessing.pool
+
+        self.started = 0
+        self.terminated = 0
+        pool_class = multiprocessing.pool.Pool
+        real_init, real_terminate = pool_class.__init__, pool_class.terminate
+
+        def init(pool: object, *args: object, **kw: object) -> None:
+            self.started += 1
+            real_init(pool, *args, **kw)  # type: ignore[arg-type]
+
+        def terminate(pool: multiprocessing.pool.Pool) -> None:
+            self.terminated += 1
+            real_terminate(pool)
+
+        monkeypatch.setattr(pool_class, "__init__", init)
+        monkeypatch.setattr(pool_class, "terminate", terminate)
+
+
+def test_iter_tags_keeps_one_pool_for_the_whole_stream(
+    model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools = _PoolCounter(monkeypatch)
+    texts = [SENTENCES[i % len(SENTENCES)] for i in range(120)]
+    serial = list(model.iter_tags(texts, batch_size=5))
+    assert pools.started == 0
+    assert list(model.iter_tags(texts, batch_size=5, n_jobs=2)) == serial  # 24 batches
+    assert pools.started == 1 and pools.terminated >= 1
+    assert model.tag_many(texts, batch_size=5, n_jobs=2) == serial
+    assert pools.started == 2
+    # a single batch is tagged in this process: no pool at all
+    assert model.tag_many(texts[:5], batch_size=5, n_jobs=2) == serial[:5]
+    assert pools.started == 2
+
+
+def test_iter_tags_with_workers_reads_a_bounded_way_ahead_and_closes_its_pool(
+    model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools = _PoolCounter(monkeypatch)
+    consumed = 0
+
+    def endless() -> Iterator[str]:
+        nonlocal consumed
+        for i in itertools.count():
+            consumed += 1
+            yield SENTENCES[i % len(SENTENCES)]
+
+    stream = model.iter_tags(endless(), batch_size=4, n_jobs=2)
+    first = list(itertools.islice(stream, 6))
+    assert first == [model.tag(s) for s in SENTENCES[:6]]
+    assert consumed <= 4 * (2 * 2 + 1)  # at most 2 x workers batches in flight, plus one
+    assert pools.started == 1 and pools.terminated == 0
+    stream.close()  # type: ignore[attr-defined]
+    assert pools.terminated == 1
+
+
 # ------------------------------------------------------------------------------- tag_frame
 
 BAD_ROWS = {

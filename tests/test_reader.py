@@ -13,6 +13,11 @@ from hypothesis import strategies as st
 from policyclf.reader import (
     HEADING_LEVELS,
     Document,
+    Dropped,
+    Heading,
+    Paragraph,
+    Sentence,
+    decode_bytes,
     parse_document,
     read_document,
     split_sentences,
@@ -31,7 +36,13 @@ def doc() -> Document:
 
 def assert_offsets(d: Document) -> None:
     """Every part's text is the document text at its offsets; parts are ordered and disjoint."""
-    for obj in (*d.headings, *d.paragraphs, *d.sentences, *d.dropped):
+    parts: list[Heading | Paragraph | Sentence | Dropped] = [
+        *d.headings,
+        *d.paragraphs,
+        *d.sentences,
+        *d.dropped,
+    ]
+    for obj in parts:
         assert d.text[obj.start : obj.end] == obj.text, obj
         assert obj.start < obj.end
     prev_end = 0
@@ -107,7 +118,8 @@ def test_corpus_headings(doc: Document) -> None:
     assert styles[:3] == [("section", 2), ("title", 3), ("cn_num", 4)]
     cities = [h for h in doc.headings if h.style == "cn_num"]
     assert [h.title for h in cities] == ["济南市", "郑州市", "常州市", "晋江市"]
-    assert all(doc.headings[h.parent].text == "实施创新驱动发展战略的地方实践" for h in cities)
+    assert all(h.parent is not None for h in cities)
+    assert all(doc.headings[h.parent or 0].text == "实施创新驱动发展战略的地方实践" for h in cities)
     subsections = [h for h in doc.headings if h.style == "arabic_paren"]
     assert len(subsections) == 4 + 5 + 4 + 3
     assert subsections[0].text == "(1)聚力建设中科院科创城,打造重大科创资源集聚区"
@@ -308,12 +320,110 @@ def test_str_source_is_path_only_when_it_names_a_file(tmp_path: Path) -> None:
     path.write_text("加强统筹协调。", encoding="utf-8")
     assert read_document(str(path)).source == str(path)
     assert read_document(path).paragraphs[0].text == "加强统筹协调。"
-    as_text = read_document(str(tmp_path / "missing.txt"))
+    as_text = read_document("加强统筹协调。")
     assert as_text.source is None and as_text.encoding is None
-    assert as_text.paragraphs[0].text == str(tmp_path / "missing.txt")
+    assert as_text.paragraphs[0].text == "加强统筹协调。"
     assert read_document("加强统筹协调。\n落实责任。").source is None
     with pytest.raises(FileNotFoundError):
         read_document(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "notcie.txt",
+        "data/关于印发科技创新政策的通知.docx",
+        "policy.jsonl",
+        "notes.md",
+        "scan.pdf",
+        "table.csv ",
+        "data/notices",
+        "./notice",
+        "C:\\政策\\通知",
+        "/no/such/folder/通知",
+    ],
+)
+def test_missing_file_name_is_not_tagged_as_text(name: str) -> None:
+    # B7: a mistyped file name used to be read silently as a one-line document
+    with pytest.raises(FileNotFoundError) as info:
+        read_document(name)
+    message = str(info.value)
+    assert repr(name) in message
+    assert "pass the text itself with policyclf.reader.parse_document(...) if you meant text" in (
+        message
+    )
+    # the escape hatch really does read it as text
+    assert parse_document(name).paragraphs[0].text == name.strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "对引进人才给予补贴。",
+        "科技型中小企业",
+        "2023年GDP增长5.2%",
+        "增长5.2",
+        "研发费用/营业收入",
+        "1/2的企业",
+        "详见附件/说明。",
+        "版本v1.0",
+        "https://www.gov.cn/zhengce",
+    ],
+)
+def test_one_line_text_that_is_not_a_path_is_read_as_text(text: str) -> None:
+    doc = read_document(text)
+    assert doc.source is None
+    assert doc.paragraphs[0].text == text
+
+
+def _zip_bytes(*names: str) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for n in names:
+            archive.writestr(n, "<x/>")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "data", "kind"),
+    [
+        ("notice.docx", _zip_bytes("[Content_Types].xml", "word/document.xml"), "Word"),
+        ("notice.txt", _zip_bytes("[Content_Types].xml", "word/document.xml"), "Word"),
+        ("sheet.xlsx", _zip_bytes("[Content_Types].xml", "xl/workbook.xml"), "Excel"),
+        ("sheet", _zip_bytes("[Content_Types].xml", "xl/workbook.xml"), "Excel"),
+        ("notice.docx", b"PK\x03\x04 not really a zip", "Word"),
+        ("bundle.zip", _zip_bytes("a.txt"), "zip"),
+        ("notice.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        ("notice.txt", b"%PDF-1.4\n", "PDF"),
+        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "Word"),
+    ],
+)
+def test_office_and_pdf_files_are_refused_clearly(
+    tmp_path: Path, file_name: str, data: bytes, kind: str
+) -> None:
+    path = tmp_path / file_name
+    path.write_bytes(data)
+    with pytest.raises(ValueError) as info:
+        read_document(path)
+    assert str(info.value) == (
+        f"{path} is a {kind} file; policyclf reads plain text (save it as .txt)"
+    )
+    with pytest.raises(ValueError, match="policyclf reads plain text"):
+        read_document(str(path))
+
+
+def test_decode_bytes_keeps_the_bom_and_names_the_source() -> None:
+    text, encoding = decode_bytes("\ufeff加强统筹。".encode(), "x")
+    assert (text, encoding) == ("\ufeff加强统筹。", "utf-8")
+    assert decode_bytes("加强统筹。".encode("gb18030"), "x") == ("加强统筹。", "gb18030")
+    assert decode_bytes("\ufeff加强。".encode("utf-16-le"), "x")[1] == "utf-16"
+    with pytest.raises(ValueError, match=r"^<stdin> is a PDF file"):
+        decode_bytes(b"%PDF-1.5", "<stdin>")
+    with pytest.raises(ValueError, match=r"^bad\.txt: neither UTF-8"):
+        decode_bytes(b"\xff\xff\xff\x30\x81", "bad.txt")
 
 
 # --------------------------------------------------------------------------------------------

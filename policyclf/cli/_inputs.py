@@ -2,8 +2,9 @@
 
 Every reader is lazy (a file of any length is read in bounded memory) and yields exactly one
 unit per input row — one per sentence with ``sentences=True`` — in order. A row that cannot be
-tagged (a missing, empty or non-text cell, undecodable bytes, a ragged CSV row, a line that is
-not a JSON object) still yields a unit, whose ``error`` says why, naming the row or line.
+tagged (a missing, empty or non-text cell, an empty line or TEXT argument, undecodable bytes, a
+ragged CSV row, a line that is not a JSON object) still yields a unit, whose ``error`` says
+why, naming the row or line.
 Undecodable bytes are read with ``surrogateescape`` and flagged per row instead of aborting.
 """
 
@@ -157,10 +158,12 @@ def _split(unit: Unit, text_field: str, sentences: bool) -> Iterator[Unit]:
 
 def _text_units(texts: list[str], sentences: bool) -> Iterator[Unit]:
     for i, text in enumerate(texts, start=1):
-        if sentences:
-            yield from _split(Unit(str(i), {"input": i, "text": text}, text), "text", True)
-        else:
-            yield Unit(str(i), {"text": text}, text)
+        fields: dict[str, Any] = {"input": i, "text": text} if sentences else {"text": text}
+        problem = _value_problem(text, "utf-8")
+        unit = Unit(
+            str(i), fields, "" if problem else text, f"text {i}: {problem}" if problem else ""
+        )
+        yield from _split(unit, "text", sentences)
 
 
 def _text_stream(binary: IO[bytes], encoding: str, newline: str | None) -> io.TextIOWrapper:
@@ -191,9 +194,9 @@ def _line_units(binary: IO[bytes], encoding: str, sentences: bool) -> Iterator[U
     try:
         for n, raw in enumerate(stream, start=1):
             line = raw.rstrip("\n")
-            if not line.strip():
-                continue
-            if _undecodable(line):
+            if not line.strip():  # an empty text, like an empty CSV cell: a row with an error
+                unit = Unit(str(n), {"line": n, "text": line}, "", f"line {n}: empty text")
+            elif _undecodable(line):
                 fields = {"line": n, "text": _cleaned(line)}
                 unit = Unit(str(n), fields, "", f"line {n}: bytes that are not valid {encoding}")
             else:
@@ -205,9 +208,13 @@ def _line_units(binary: IO[bytes], encoding: str, sentences: bool) -> Iterator[U
 
 def _document_source(model: Model, binary: IO[bytes] | None, name: str, sentences: bool) -> Source:
     if binary is not None:  # a document on standard input
-        data = binary.read()
-        text = _decode_document(data)
-        # a one-line text that happens to name a file must not be read as a path
+        from policyclf.reader import decode_bytes
+
+        try:  # the reader's own decoding: offsets match those of the same text read from --file
+            text, _ = decode_bytes(binary.read(), name or "standard input")
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        # a one-line text that happens to name (or look like) a file must not be read as a path
         source: str = text if "\n" in text else text + "\n"
     else:
         source = name
@@ -240,17 +247,6 @@ def _document_source(model: Model, binary: IO[bytes] | None, name: str, sentence
                 yield Unit(f"{i}.{j}", row, s.text, headings=headings), tag
 
     return Source(fields, pairs(), "document", doc.profile, len(doc.paragraphs))
-
-
-def _decode_document(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for codec in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-    raise CLIError("standard input: neither UTF-8 nor GB18030 text")
 
 
 def _value_problem(value: object, encoding: str) -> str:
@@ -299,10 +295,16 @@ def _check_clashes(names: Iterable[str], name: str, sentences: bool, what: str) 
     taken = set(OUTPUT_FIELDS) | (set(SENTENCE_FIELDS) if sentences else set())
     clashes = [n for n in names if n in taken or n.startswith("score_")]
     if clashes:
-        raise CLIError(
+        message = (
             f"{name}: the input already has {what}s named {clashes}, which the output adds; "
             f"rename them (e.g. to gold_{clashes[0]})"
         )
+        if "labels" in clashes:
+            message += (
+                f"; to score the model against the gold labels in it, run "
+                f"`policyclf evaluate {name}`"
+            )
+        raise CLIError(message)
 
 
 def _missing_column_message(names: Sequence[str], name: str, text_col: str, what: str) -> str:

@@ -7,8 +7,9 @@ Input (exactly one of):
   ``.jsonl``/``.ndjson`` (one JSON object per line), ``.xlsx`` (first sheet), anything else a
   document (plain text, split into headings, paragraphs and sentences; each paragraph is tagged).
   ``--input-format`` overrides the extension; ``lines`` reads one text per line;
-* standard input when neither is given: one text per line (blank lines skipped; the ``line``
-  field keeps each text's line number).
+* standard input when neither is given: one text per line (the ``line`` field keeps each
+  text's line number; a blank line gives a row with the error ``empty text``, like an empty
+  CSV cell).
 
 Rows of a table are streamed in blocks of ``--batch-size``, so a file of any length is tagged in
 bounded memory, and every input row gives exactly one output row (one per sentence with
@@ -31,8 +32,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import itertools
 import sys
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -346,8 +347,8 @@ def tag_units(
 ) -> Iterator[tuple[Unit, Tag | None]]:
     """Tag a stream of units in blocks of ``batch_size``; rows with an error get ``None``.
 
-    Reads at most one block ahead, so memory stays bounded however long the stream is, and
-    yields every unit exactly once, in order.
+    Reads a bounded number of units ahead (a few batches per worker), so memory stays bounded
+    however long the stream is, and yields every unit exactly once, in order.
     """
     for block in _blocks(((u, None) for u in units), model, batch_size, n_jobs):
         yield from block
@@ -356,21 +357,43 @@ def tag_units(
 def _blocks(
     pairs: Iterator[tuple[Unit, Tag | None]], model: Model, batch_size: int, n_jobs: int
 ) -> Iterator[list[tuple[Unit, Tag | None]]]:
-    """Read ``pairs`` a block at a time and tag the untagged, taggable units of each block."""
-    block_size = batch_size * (2 * n_jobs if n_jobs > 1 else 1)
-    while True:
-        block = list(itertools.islice(pairs, block_size))
-        if not block:
-            return
-        todo = [u.text for u, t in block if t is None and not u.error]
-        done = iter(model.tag_many(todo, batch_size=batch_size, n_jobs=n_jobs) if todo else [])
-        yield [(u, next(done) if t is None and not u.error else t) for u, t in block]
+    """Tag the untagged, taggable units of ``pairs``; yield them in blocks of ``batch_size``.
+
+    One stream through :meth:`Model.iter_tags` (one worker pool for the whole input with
+    ``n_jobs`` > 1). Every unit feeds it one text — ``""`` for a unit with an error or a tag
+    already (tagged instantly, the result unused) — so the units held here never outrun the
+    texts the model has read: memory stays bounded even in a long run of untaggable rows.
+    """
+    held: deque[tuple[Unit, Tag | None]] = deque()
+
+    def texts() -> Iterator[str]:
+        for unit, tag in pairs:
+            held.append((unit, tag))
+            yield unit.text if tag is None and not unit.error else ""
+
+    block: list[tuple[Unit, Tag | None]] = []
+    tags = model.iter_tags(texts(), batch_size=batch_size, n_jobs=n_jobs)
+    try:
+        for new in tags:
+            unit, tag = held.popleft()
+            block.append((unit, new if tag is None and not unit.error else tag))
+            if len(block) >= batch_size:
+                yield block
+                block = []
+    finally:
+        close = getattr(tags, "close", None)
+        if close is not None:
+            close()
+    if block:
+        yield block
 
 
 def _report(stats: Stats, strict: bool, encoding: str, kind: str) -> int:
     if stats.rows == 0:
         warn("nothing to tag: the input has no text")
-    word = "row" if kind in {"csv", "tsv", "excel", "jsonl"} else "line"
+    word = {"csv": "row", "tsv": "row", "excel": "row", "jsonl": "row", "texts": "text"}.get(
+        kind, "line"
+    )
     message = stats.problem_summary(word)
     if not message:
         return 0
