@@ -157,9 +157,10 @@ def format_training_summary(metadata: Mapping[str, Any], report: Mapping[str, An
         lines.append("No evaluation (--no-eval): the report has no metrics.")
         return "\n".join(lines)
     overall = cv.get("subsets", {}).get("all", {})
+    kind = "Grouped" if cv.get("grouped", True) else "Random (ungrouped: only one group)"
     if overall:
         lines.append(
-            f"Grouped {cv.get('n_folds')}-fold cross-validation: micro F1 "
+            f"{kind} {cv.get('n_folds')}-fold cross-validation: micro F1 "
             f"{overall['micro_f1']:.3f}, macro F1 {overall['macro_f1']:.3f} "
             f"on {overall['n']} texts."
         )
@@ -178,10 +179,10 @@ def format_training_summary(metadata: Mapping[str, Any], report: Mapping[str, An
             "The added data helped: "
             + (", ".join(helped) if helped else "no label")
             + ("; hurt: " + ", ".join(hurt) if hurt else "")
-            + "."
+            + " (changes under 0.005 count as no change)."
         )
     elif overall:
-        lines.append("Per-label scores (grouped cross-validation):")
+        lines.append(f"Per-label scores ({kind.lower()} cross-validation):")
         lines.append(f"  {'label':<14}{'precision':>10}{'recall':>9}{'F1':>8}{'support':>9}")
         for k, v in overall["labels"].items():
             lines.append(
