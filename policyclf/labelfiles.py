@@ -22,9 +22,8 @@ import os
 import re
 import reprlib
 import threading
-import unicodedata
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 from .exceptions import LabelFileError
 from .taxonomy import Taxonomy, load_taxonomy
+from .text import normalize
 
 __all__ = [
     "FORMATS",
@@ -39,6 +39,7 @@ __all__ = [
     "NearDuplicateWarning",
     "detect_format",
     "read_labelled",
+    "text_key",
 ]
 
 FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "excel", "label-studio", "doccano")
@@ -874,17 +875,13 @@ def _finish(raw: _Raw, resolver: _Resolver, probs: _Problems) -> LabelledRow | N
 # --------------------------------------------------------------------------- duplicates
 
 
-def _fallback_normalize(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+def text_key(text: str) -> str:
+    """The near-duplicate key of ``text``: normalised, case-folded, without spaces/punctuation.
 
-
-def _normalizer() -> Callable[[str], str]:
-    """``policyclf.text.normalize`` (imported lazily), or NFKC + whitespace if unavailable."""
-    try:
-        from .text import normalize
-    except ImportError:
-        return _fallback_normalize
-    return normalize
+    Texts with equal keys differ only in punctuation, spacing, width or character forms; the
+    reader warns about them, and cross-validation keeps them in one group.
+    """
+    return _NOT_WORD.sub("", normalize(text).casefold())
 
 
 def _shown(labels: tuple[str, ...]) -> str:
@@ -909,16 +906,11 @@ def _check_duplicates(
     warns: list[tuple[str, type[Warning]]],
 ) -> None:
     """Exact duplicates and conflicts are problems; near-duplicates are warnings. O(n)."""
-    normalize = _normalizer()
-
-    def near_key(text: str) -> str:
-        return _NOT_WORD.sub("", normalize(text).casefold())
-
     corpus_text: dict[str, LabelledRow] = {}
     near: dict[str, LabelledRow] = {}
     for c in against:
         corpus_text.setdefault(c.text.strip(), c)
-        key = near_key(c.text)
+        key = text_key(c.text)
         if key:
             near.setdefault(key, c)
     corpus_ids = {id(c) for c in near.values()}
@@ -954,7 +946,7 @@ def _check_duplicates(
                 f"same text as {_place(other)} but different labels "
                 f"({_shown(other.labels)} there, {_shown(row.labels)} here)",
             )
-        key = near_key(row.text)
+        key = text_key(row.text)
         if not key:
             continue
         first = near.setdefault(key, row)

@@ -34,11 +34,10 @@ import numpy as np
 
 from .estimator import PolicyClassifier, UngroupedFoldsWarning, binarize, fold_splits
 from .evaluation import Report, compare_metrics, label_metrics
-from .labelfiles import _NOT_WORD, LabelledRow, read_labelled
+from .labelfiles import LabelledRow, read_labelled, text_key
 from .model import Model
 from .resources import data_path
 from .taxonomy import Taxonomy, load_taxonomy
-from .text import normalize
 
 __all__ = ["DEFAULT_PARAMS", "base_rows", "cross_validate", "cv_groups", "text_key", "train"]
 
@@ -152,15 +151,6 @@ def _group(r: LabelledRow) -> str:
         )
     # no group given: the whole file is one group (conservative: no leakage between its rows)
     return f"file:{r.source}"
-
-
-def text_key(text: str) -> str:
-    """The near-duplicate key of ``text``: normalised, case-folded, without spaces/punctuation.
-
-    The same key :func:`policyclf.labelfiles.read_labelled` uses for its near-duplicate
-    warning (:func:`policyclf.text.normalize`, then whitespace and punctuation removed).
-    """
-    return _NOT_WORD.sub("", normalize(text).casefold())
 
 
 def cv_groups(rows: Sequence[LabelledRow]) -> list[str]:
