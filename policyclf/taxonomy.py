@@ -91,6 +91,8 @@ class Taxonomy:
     categories: tuple[Category, ...]
     boundary_cases: tuple[BoundaryCase, ...]
     source: str | None = None
+    scope_rule: str = ""
+    document_rule: str = ""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -141,6 +143,8 @@ class Taxonomy:
             "paragraph_rule": self.paragraph_rule,
             "action_rule": self.action_rule,
             "topic_rule": self.topic_rule,
+            "scope_rule": self.scope_rule,
+            "document_rule": self.document_rule,
             "no_measure": {
                 "rule": self.no_measure_rule,
                 "examples": list(self.no_measure_examples),
@@ -334,6 +338,8 @@ def _parse(data: Mapping[str, Any], source: str) -> Taxonomy:
         paragraph_rule=ck.text(data, "paragraph_rule", ""),
         action_rule=ck.text(data, "action_rule", "", required=False),
         topic_rule=ck.text(data, "topic_rule", "", required=False),
+        scope_rule=ck.text(data, "scope_rule", "", required=False),
+        document_rule=ck.text(data, "document_rule", "", required=False),
         no_measure_rule=ck.text(nm, "rule", "no_measure."),
         no_measure_examples=ck.texts(nm, "examples", "no_measure."),
         categories=tuple(categories),
@@ -366,6 +372,10 @@ def render_codebook(tax: Taxonomy) -> str:
         w(f"- **Measures, not words.** {_one_line(tax.action_rule)}")
     if tax.topic_rule:
         w(f"- **Policies about a topic.** {_one_line(tax.topic_rule)}")
+    if tax.scope_rule:
+        w(f"- **Scope: innovation policy only.** {_one_line(tax.scope_rule)}")
+    if tax.document_rule:
+        w(f"- **Parts of real documents.** {_one_line(tax.document_rule)}")
     w(
         "- **Labels** are written as ids separated by `;` (e.g. `talent;finance`), "
         "empty for no measure."
