@@ -218,6 +218,7 @@ def cross_validate(
     for kind in dict.fromkeys(kinds.tolist()):
         mask = kinds == kind
         subsets[kind] = label_metrics(Y[mask], pred[mask], labels)
+    rates = _oof_error_rates(Y, pred, kinds, labels)
     report: dict[str, Any] = {
         "n_folds": len(splits),
         "grouped": grouped,
@@ -229,6 +230,7 @@ def cross_validate(
         ),
         "groups": sorted(set(groups)),
         "subsets": subsets,
+        "error_rates": rates,
         "params": params,
     }
     out = Report(cv=report)
@@ -246,6 +248,20 @@ def cross_validate(
                 "before": label_metrics(Y[added], pred_without[added], labels),
                 "after": label_metrics(Y[added], pred[added], labels),
             }
+    return out
+
+
+def _oof_error_rates(
+    Y: np.ndarray, pred: np.ndarray, kinds: np.ndarray, labels: Sequence[str]
+) -> dict[str, Any]:
+    """Confusion counts (tp/fp/fn/tn) of the out-of-fold predictions, per kind of row and
+    label; profiles use them to correct label shares for the model's errors."""
+    from .analysis.rates import error_rates
+
+    out: dict[str, Any] = {"all": error_rates(Y, pred, labels)}
+    for kind in dict.fromkeys(kinds.tolist()):
+        mask = kinds == kind
+        out[kind] = error_rates(Y[mask], pred[mask], labels)
     return out
 
 
