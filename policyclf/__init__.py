@@ -50,9 +50,9 @@ __all__ = [
 
 # name -> module that defines it; imported on first use to keep `import policyclf` fast
 _LAZY = {
-    "DocumentTags": "model",
+    "DocumentTags": "tags",
     "Model": "model",
-    "Tag": "model",
+    "Tag": "tags",
     "Taxonomy": "taxonomy",
     "load_taxonomy": "taxonomy",
     "read_document": "reader",
@@ -66,8 +66,9 @@ if TYPE_CHECKING:
     from .estimator import PolicyClassifier
     from .evaluation import evaluate
     from .labelfiles import read_labelled
-    from .model import DocumentTags, Model, Tag
+    from .model import Model
     from .reader import read_document
+    from .tags import DocumentTags, Tag
     from .taxonomy import Taxonomy, load_taxonomy
     from .training import train
 

@@ -271,6 +271,8 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         report: Mapping[str, Any] | None = None,
     ) -> Model:
         """The fitted classifier as a numpy-only :class:`Model` for tagging and saving."""
+        from .evaluation import Report
+
         self._check_fitted()
         return Model(
             self.featurizer_,
@@ -280,7 +282,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             self.thresholds_,
             self.taxonomy_,
             metadata=metadata,
-            report=report,
+            report=Report(report or {}),
         )
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:

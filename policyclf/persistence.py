@@ -13,8 +13,10 @@ Files in the folder that the manifest does not list are ignored (never read).
 Saving is atomic: everything is written into a hidden sibling folder
 (``.<name>.tmp-<pid>-<random>``), flushed to disk, then renamed onto the target. An interrupted
 save leaves either the previous model or the new one at the target, never a half-written one.
-Which arrays and metadata make up a model is decided by :mod:`policyclf.model`; this module is
-the generic bundle layer underneath it.
+The generic bundle layer (:func:`save_bundle`, :func:`load_bundle`) knows nothing about models;
+:func:`save_model` and :func:`load_model` decide which arrays and metadata make up a
+:class:`policyclf.Model` and attach its report. Storage sits above tagging: :mod:`policyclf.model`
+never imports this module except in the ``Model.save`` shortcut, at call time.
 """
 
 from __future__ import annotations
@@ -852,6 +854,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         ModelFileError: naming the path and the problem (missing, not a model, corrupt,
             written by an incompatible version, inconsistent arrays).
     """
+    from .evaluation import Report
     from .features import Featurizer
     from .model import Model
     from .taxonomy import Taxonomy
@@ -892,7 +895,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             a["thresholds"],
             tax,
             metadata=meta.get("metadata", {}),
-            report=report,
+            report=Report(report),
         )
     except ModelFileError:
         raise

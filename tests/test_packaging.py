@@ -30,9 +30,12 @@ REQUIRED = (
 
 
 def _run(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    # without PYTHONPATH: a checkout on it (PYTHONPATH=$PWD pytest) would shadow the wheel
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     p = subprocess.run(
         args,
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         encoding="utf-8",

@@ -1,0 +1,80 @@
+"""What tagging returns: a :class:`Tag` per text, and a document's tags.
+
+These are plain frozen records; they know nothing about how they were computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .reader import Document, Paragraph, Sentence
+
+__all__ = ["DocumentTags", "ParagraphTags", "Tag"]
+
+
+@dataclass(frozen=True)
+class Tag:
+    """The model's reading of one text.
+
+    Attributes:
+        labels: predicted label ids in taxonomy order; ``()`` when the text carries no measure.
+        scores: every label id -> calibrated probability in [0, 1].
+        evidence: each predicted label -> ``[(term, weight), ...]``, strongest first, where
+            weight = the term's feature value × the label's coefficient (cue terms from the
+            codebook included). Only terms that pushed toward the label are listed.
+    """
+
+    labels: tuple[str, ...]
+    scores: dict[str, float]
+    evidence: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.labels)
+
+
+@dataclass(frozen=True)
+class ParagraphTags:
+    """One paragraph of a document with its tag and its sentences' tags."""
+
+    paragraph: Paragraph
+    tag: Tag
+    sentences: tuple[tuple[Sentence, Tag], ...]
+
+    @property
+    def text(self) -> str:
+        return self.paragraph.text
+
+
+@dataclass(frozen=True)
+class DocumentTags:
+    """A tagged document: every paragraph, and the profile of the whole document."""
+
+    document: Document
+    paragraphs: tuple[ParagraphTags, ...]
+    profile: dict[str, float]  # label id -> share of paragraphs carrying it
+
+    def to_frame(self, level: str = "paragraph") -> pd.DataFrame:
+        """One row per paragraph (or per sentence with ``level="sentence"``)."""
+        import pandas as pd
+
+        if level not in ("paragraph", "sentence"):
+            raise ValueError(f"level must be 'paragraph' or 'sentence', got {level!r}")
+        rows: list[dict[str, Any]] = []
+        for i, pt in enumerate(self.paragraphs, start=1):
+            base: dict[str, Any] = {"paragraph": i, "headings": " > ".join(pt.paragraph.headings)}
+            units: list[tuple[Paragraph | Sentence, Tag]] = (
+                [(pt.paragraph, pt.tag)] if level == "paragraph" else list(pt.sentences)
+            )
+            for j, (unit, tag) in enumerate(units, start=1):
+                row = dict(base)
+                if level != "paragraph":
+                    row["sentence"] = j
+                row.update(text=unit.text, start=unit.start, end=unit.end)
+                row["labels"] = ";".join(tag.labels)
+                row.update({f"score_{k}": v for k, v in tag.scores.items()})
+                rows.append(row)
+        return pd.DataFrame(rows)
