@@ -18,7 +18,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from .exceptions import (
+    DocumentReadError,
     LabelFileError,
+    MissingDependencyError,
     ModelExistsError,
     ModelFileError,
     PolicyclfError,
@@ -28,8 +30,10 @@ from .exceptions import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DocumentReadError",
     "DocumentTags",
     "LabelFileError",
+    "MissingDependencyError",
     "Model",
     "ModelExistsError",
     "ModelFileError",
@@ -43,6 +47,7 @@ __all__ = [
     "evaluate",
     "load",
     "load_taxonomy",
+    "read_corpus",
     "read_document",
     "read_labelled",
     "train",
@@ -55,7 +60,8 @@ _LAZY = {
     "Tag": "tags",
     "Taxonomy": "taxonomy",
     "load_taxonomy": "taxonomy",
-    "read_document": "reader",
+    "read_corpus": "readers",
+    "read_document": "readers",
     "read_labelled": "labelfiles",
     "PolicyClassifier": "estimator",
     "train": "training",
@@ -67,7 +73,7 @@ if TYPE_CHECKING:
     from .evaluation import evaluate
     from .labelfiles import read_labelled
     from .model import Model
-    from .reader import read_document
+    from .readers import read_corpus, read_document
     from .tags import DocumentTags, Tag
     from .taxonomy import Taxonomy, load_taxonomy
     from .training import train

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 __all__ = [
+    "DocumentReadError",
     "LabelFileError",
+    "MissingDependencyError",
     "ModelExistsError",
     "ModelFileError",
     "PolicyclfError",
@@ -38,3 +40,19 @@ class ModelFileError(PolicyclfError, ValueError):
 
 class ModelExistsError(PolicyclfError, FileExistsError):
     """``save`` was asked to write where a model already exists, without ``overwrite=True``."""
+
+
+class DocumentReadError(PolicyclfError, ValueError):
+    """A document file cannot be read: corrupt, encrypted, image-only, too large, of another
+    format than its extension says, or undecodable. The message starts with the file name and
+    says why; ``path`` and ``reason`` hold the two parts."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class MissingDependencyError(PolicyclfError, ImportError):
+    """An optional package that a file format needs is not installed; the message names the
+    ``pip install "policyclf[extra]"`` command that installs it."""

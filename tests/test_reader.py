@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -200,14 +201,15 @@ def test_national_outline_headings_and_numbered_paragraphs() -> None:
     assert parent is not None and d.headings[parent].text == "2. 发展数字化服务"
 
     texts = [p.text for p in d.paragraphs]
-    assert "农科发〔2024〕12号" in texts
-    # a run-in numbered paragraph is a paragraph with a lead, at its number's level
-    run_in = next(p for p in d.paragraphs if p.text.startswith("（一）健全"))
-    assert run_in.lead == "（一）健全县乡两级农技推广机构。"
-    assert run_in.headings[-1] == "二、重点任务"
-    numbered = next(p for p in d.paragraphs if p.text.startswith("3．"))
-    assert numbered.lead == "3．完善激励机制。"
-    assert numbered.headings[-1] == "（二）创新农技服务方式"
+    # the document number line is page furniture, kept as metadata
+    assert "农科发〔2024〕12号" not in texts
+    assert d.metadata["doc_number"] == "农科发〔2024〕12号"
+    assert ("furniture", "农科发〔2024〕12号") in [(x.kind, x.text) for x in d.dropped]
+    # a numbered line with an inline heading: heading + body paragraph under it
+    run_in = next(p for p in d.paragraphs if p.headings[-1] == "（一）健全县乡两级农技推广机构。")
+    assert run_in.headings[-2] == "二、重点任务"
+    numbered = next(p for p in d.paragraphs if p.headings[-1] == "3．完善激励机制。")
+    assert numbered.headings[-2] == "（二）创新农技服务方式"
     assert tuple(h.text for h in d.heading_path(numbered)) == numbered.headings
     training = next(p for p in d.paragraphs if p.text.startswith("每年"))
     assert [s.text for s in training.sentences] == [
@@ -248,6 +250,9 @@ def test_wrapped_crlf_document() -> None:
         "生态环境监测数据质量提升行动方案",
         "一、工作目标",
         "二、主要举措",
+        "（一）压实监测机构主体责任。",
+        "（二）推进自动监测设施联网。",
+        "（三）强化科技支撑。",
     ]
     assert len(d.paragraphs) == 4
     first = d.paragraphs[0]
@@ -259,27 +264,47 @@ def test_wrapped_crlf_document() -> None:
     assert d.text[first.start - 2 : first.start] == "\u3000\u3000"
     for p in d.paragraphs:
         assert not p.text.startswith("\u3000")
-    assert [x.kind for x in d.dropped] == ["residue", "watermark", "residue", "residue", "residue"]
+    assert [x.kind for x in d.dropped] == [
+        "furniture",
+        "watermark",
+        "residue",
+        "residue",
+        "residue",
+    ]
     third = d.paragraphs[2]
     assert third.text.endswith("开展日常校准。")
     assert "Qm9v" not in third.text
     last = d.paragraphs[3]
-    assert last.lead == "（三）强化科技支撑。"
-    assert last.sentences[1].text.endswith("等手段？！")
-    assert last.sentences[2].text == "鼓励企业研发国产化监测仪器。"
+    # an inline heading: the numbered heading is a heading, the rest of its line body text
+    assert last.headings[-1] == "（三）强化科技支撑。"
+    assert not last.text.startswith("（三）")
+    assert last.sentences[0].text.endswith("等手段？！")
+    assert last.sentences[1].text == "鼓励企业研发国产化监测仪器。"
 
 
 def test_department_plain_one_line_per_paragraph() -> None:
     d = read_document(DOCS / "department_plain.txt")
     assert_offsets(d)
-    assert [h.style for h in d.headings] == ["document", "cn_num", "arabic", "cn_num"]
-    assert d.headings[2].text == "3、加强人员培训"
+    assert [h.style for h in d.headings] == [
+        "document",
+        "cn_num",
+        "arabic",
+        "arabic",
+        "arabic",
+        "cn_num",
+    ]
+    assert d.headings[2].text == "1、建设远程会诊中心。"  # inline heading
+    assert d.headings[4].text == "3、加强人员培训"
     texts = [p.text for p in d.paragraphs]
     assert len(texts) == 8
     assert texts[0] == "各区县卫生健康局，委属各单位："
     assert texts[-2:] == ["市卫生健康委", "2024年5月20日"]
     assert all("\n" not in t for t in texts)
-    assert d.paragraphs[2].lead == "1、建设远程会诊中心。"
+    assert d.paragraphs[2].text.startswith("每个区县依托县级医院")
+    assert d.paragraphs[2].headings[-2:] == ("一、工作内容", "1、建设远程会诊中心。")
+    assert d.metadata["issuer"] == "市卫生健康委"
+    assert d.metadata["date"] == "2024-05-20"
+    assert d.metadata["title"] == "市卫生健康委关于开展基层医疗机构远程会诊能力提升工作的通知"
 
 
 def test_gb18030_file_is_decoded_and_recorded() -> None:
@@ -388,30 +413,48 @@ def _zip_bytes(*names: str) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("file_name", "data", "kind"),
+    ("file_name", "data", "reason"),
     [
-        ("notice.docx", _zip_bytes("[Content_Types].xml", "word/document.xml"), "Word"),
-        ("notice.txt", _zip_bytes("[Content_Types].xml", "word/document.xml"), "Word"),
-        ("sheet.xlsx", _zip_bytes("[Content_Types].xml", "xl/workbook.xml"), "Excel"),
-        ("sheet", _zip_bytes("[Content_Types].xml", "xl/workbook.xml"), "Excel"),
-        ("notice.docx", b"PK\x03\x04 not really a zip", "Word"),
-        ("bundle.zip", _zip_bytes("a.txt"), "zip"),
-        ("notice.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
-        ("notice.txt", b"%PDF-1.4\n", "PDF"),
-        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "Word"),
+        (
+            "notice.docx",
+            _zip_bytes("[Content_Types].xml", "word/document.xml"),
+            "not a readable Word .docx file",
+        ),
+        (
+            "notice.txt",
+            _zip_bytes("[Content_Types].xml", "word/document.xml"),
+            "the content is a Word file, not plain text (rename it .docx)",
+        ),
+        (
+            "sheet.txt",
+            _zip_bytes("[Content_Types].xml", "xl/workbook.xml"),
+            "the content is an Excel file, not a document",
+        ),
+        ("notice.docx", b"PK\x03\x04 not really a zip", "not a valid Word .docx file"),
+        ("notice.docx", _zip_bytes("a.txt"), "not a Word .docx file (no word/document.xml"),
+        ("notice.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not a readable PDF file"),
+        ("notice.txt", b"%PDF-1.4\n", "a PDF file, not plain text (rename it .pdf)"),
+        (
+            "notice.docx",
+            b"%PDF-1.4\n",
+            "the extension says a Word .docx file but the content is a PDF file (rename it .pdf)",
+        ),
+        ("old.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "old binary Word"),
+        ("locked.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "password-protected"),
     ],
 )
-def test_office_and_pdf_files_are_refused_clearly(
-    tmp_path: Path, file_name: str, data: bytes, kind: str
+def test_unreadable_files_are_refused_clearly(
+    tmp_path: Path, file_name: str, data: bytes, reason: str
 ) -> None:
+    from policyclf.exceptions import DocumentReadError
+
     path = tmp_path / file_name
     path.write_bytes(data)
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(DocumentReadError) as info:
         read_document(path)
-    assert str(info.value) == (
-        f"{path} is a {kind} file; policyclf reads plain text (save it as .txt)"
-    )
-    with pytest.raises(ValueError, match="policyclf reads plain text"):
+    assert str(info.value).startswith(f"{path}: ")
+    assert reason in str(info.value)
+    with pytest.raises(ValueError, match=re.escape(reason)):
         read_document(str(path))
 
 
