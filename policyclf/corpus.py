@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from policyclf.exceptions import LabelFileError
-from policyclf.reader import Document, Paragraph, read_document
+from policyclf.readers import Document, Paragraph, read_document
 from policyclf.resources import data_path
 
 __all__ = [

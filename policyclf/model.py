@@ -232,7 +232,7 @@ class Model:
 
         The profile gives, per label, the share of paragraphs carrying it.
         """
-        from .reader import read_document
+        from .readers import read_document
 
         doc = read_document(source)
         paras = doc.paragraphs

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .reader import Document, Paragraph, Sentence
+    from .readers import Document, Paragraph, Sentence
 
 __all__ = ["DocumentTags", "ParagraphTags", "Tag"]
 

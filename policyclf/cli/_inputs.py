@@ -141,7 +141,7 @@ def _split(unit: Unit, text_field: str, sentences: bool) -> Iterator[Unit]:
             unit.fields.update(dict.fromkeys(SENTENCE_FIELDS, None))
         yield unit
         return
-    from policyclf.reader import split_sentences
+    from policyclf.readers import split_sentences
 
     parts = split_sentences(unit.text)
     if not parts:
@@ -208,7 +208,7 @@ def _line_units(binary: IO[bytes], encoding: str, sentences: bool) -> Iterator[U
 
 def _document_source(model: Model, binary: IO[bytes] | None, name: str, sentences: bool) -> Source:
     if binary is not None:  # a document on standard input
-        from policyclf.reader import decode_bytes
+        from policyclf.readers import decode_bytes
 
         try:  # the reader's own decoding: offsets match those of the same text read from --file
             text, _ = decode_bytes(binary.read(), name or "standard input")
