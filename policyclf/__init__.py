@@ -39,6 +39,7 @@ __all__ = [
     "ModelFileError",
     "PolicyClassifier",
     "PolicyclfError",
+    "Profile",
     "Tag",
     "Taxonomy",
     "TaxonomyError",
@@ -58,6 +59,7 @@ _LAZY = {
     "DocumentTags": "tags",
     "Model": "model",
     "Tag": "tags",
+    "Profile": "analysis.profiling",
     "Taxonomy": "taxonomy",
     "load_taxonomy": "taxonomy",
     "read_corpus": "readers",
@@ -69,6 +71,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from .analysis.profiling import Profile
     from .estimator import PolicyClassifier
     from .evaluation import evaluate
     from .labelfiles import read_labelled

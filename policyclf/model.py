@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from .analysis.profiling import Profile
+
 # Tag, ParagraphTags and DocumentTags live in policyclf.tags; they are re-exported here.
 __all__ = ["EVIDENCE_TERMS", "DocumentTags", "Model", "ParagraphTags", "Tag"]
 
@@ -248,6 +250,31 @@ class Model:
             k: (sum(k in pt.tag.labels for pt in out) / n if n else 0.0) for k in self.labels
         }
         return DocumentTags(doc, out, profile)
+
+    def tag_corpus(self, source: Any, unit: str = "sentence", **kwargs: Any) -> pd.DataFrame:
+        """Tag every sentence (or paragraph) of every document of a corpus: one row per unit.
+
+        ``source`` is what :func:`policyclf.read_corpus` reads (a folder, glob, list of paths,
+        or a table of documents). See :func:`policyclf.analysis.tag_corpus`.
+        """
+        from .analysis.corpus import tag_corpus
+
+        return tag_corpus(self, source, unit, **kwargs)
+
+    def profile(
+        self,
+        source: Any,
+        by: str | None = None,
+        unit: str = "sentence",
+        adjust: bool = True,
+        **kwargs: Any,
+    ) -> Profile:
+        """The policy mix of a corpus (or of a :meth:`tag_corpus` result) per group of ``by``,
+        with shares corrected for the model's errors and bootstrap intervals.
+        See :func:`policyclf.analysis.profile`."""
+        from .analysis.profiling import profile
+
+        return profile(self, source, by=by, unit=unit, adjust=adjust, **kwargs)
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Save to a folder, atomically; refuses to replace an existing one unless ``overwrite``.

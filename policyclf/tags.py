@@ -5,6 +5,7 @@ These are plain frozen records; they know nothing about how they were computed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,16 @@ class Tag:
     def __bool__(self) -> bool:
         return bool(self.labels)
 
+    def __repr__(self) -> str:
+        scores = ", ".join(f"{k!r}: {v:.2f}" for k, v in self.scores.items())
+        ev = f", evidence for {len(self.evidence)} label(s)" if self.evidence else ""
+        return f"Tag(labels={self.labels!r}, scores={{{scores}}}{ev})"
+
+    def _repr_html_(self) -> str:
+        from .analysis.html import tag_html
+
+        return tag_html(self)
+
 
 @dataclass(frozen=True)
 class ParagraphTags:
@@ -56,6 +67,29 @@ class DocumentTags:
     document: Document
     paragraphs: tuple[ParagraphTags, ...]
     profile: dict[str, float]  # label id -> share of paragraphs carrying it
+
+    def __repr__(self) -> str:
+        n_sent = sum(len(p.sentences) for p in self.paragraphs)
+        shares = ", ".join(f"{k}: {v:.2f}" for k, v in self.profile.items())
+        return (
+            f"<DocumentTags source={self.document.source!r} paragraphs={len(self.paragraphs)} "
+            f"sentences={n_sent} profile={{{shares}}}>"
+        )
+
+    def _repr_html_(self) -> str:
+        from .analysis.html import document_repr_html
+
+        return document_repr_html(self)
+
+    def to_html(
+        self, path: str | os.PathLike[str] | None = None, *, title: str | None = None
+    ) -> str:
+        """The document as one standalone HTML page: its profile on top, then every paragraph
+        with its sentences highlighted by label (scores on hover). Written to ``path`` when
+        given (UTF-8, atomically); the page is returned either way."""
+        from .analysis.html import write_document_html
+
+        return write_document_html(self, path, title)
 
     def to_frame(self, level: str = "paragraph") -> pd.DataFrame:
         """One row per paragraph (or per sentence with ``level="sentence"``)."""

@@ -21,8 +21,16 @@ TAGGING = ["text", "tokenize", "taxonomy", "exceptions", "resources", "features"
 TAGGING += ["tags", "model"]
 ABOVE_TAGGING = {"evaluation", "persistence", "estimator", "training", "labelfiles", "corpus"}
 ABOVE_TAGGING |= {"cli", "dask", "analysis", "active"}
-#: The one upward call: Model.save is a shortcut for persistence.save_model, imported when called.
-ALLOWED = {("model", "persistence", "save")}
+#: The upward calls, each imported only when called: Model.save is a shortcut for
+#: persistence.save_model; Model.tag_corpus/profile and the notebook/HTML views of Tag and
+#: DocumentTags are thin wrappers over policyclf.analysis.
+ALLOWED = {
+    ("model", "persistence", "save"),
+    ("model", "analysis", "tag_corpus"),
+    ("model", "analysis", "profile"),
+    ("tags", "analysis", "_repr_html_"),
+    ("tags", "analysis", "to_html"),
+}
 
 
 def _imports(module: str) -> list[tuple[str, str]]:
@@ -32,6 +40,8 @@ def _imports(module: str) -> list[tuple[str, str]]:
 
     def visit(node: ast.AST, func: str) -> None:
         for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and ast.unparse(child.test) == "TYPE_CHECKING":
+                continue  # for type checkers only: never imported at run time
             name = (
                 child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
             )
