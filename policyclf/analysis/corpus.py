@@ -10,7 +10,6 @@ is lost.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,50 +30,11 @@ UNIT_ATTR = "policyclf_unit"
 _OWN_COLUMNS = ("paragraph", "sentence", "unit", "headings", "text", "start", "end", "labels")
 
 
-@dataclass(frozen=True)
-class _Item:
-    """A document of a DataFrame (used when the readers subpackage is unavailable)."""
-
-    doc: str
-    path: str
-    format: str
-    text: str
-    error: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    def to_document(self) -> Any:
-        from ..reader import parse_document
-
-        return parse_document(self.text)
-
-
-def _items(source: Any, text_col: str) -> Iterator[Any]:
+def _items(source: Any, text_col: str, id_col: str | None) -> Iterator[Any]:
     """The documents of ``source``, one at a time, as reader items."""
-    try:
-        from ..readers import iter_documents
-    except ImportError:  # pragma: no cover - before the readers subpackage
-        yield from _frame_items(source, text_col)
-        return
-    yield from iter_documents(source, text_col=text_col)
+    from ..readers import iter_documents
 
-
-def _frame_items(source: Any, text_col: str) -> Iterator[_Item]:  # pragma: no cover
-    import pandas as pd
-
-    if not isinstance(source, pd.DataFrame):
-        raise TypeError("without policyclf.readers only a DataFrame of documents can be read")
-    if text_col not in source.columns:
-        raise KeyError(f"no column {text_col!r}; the DataFrame has {list(source.columns)}")
-    id_col = "doc" if "doc" in source.columns else "id" if "id" in source.columns else None
-    for i, (_, row) in enumerate(source.iterrows(), start=1):
-        text = row[text_col]
-        error = str(row.get("error", "") or "") if "error" in source.columns else ""
-        doc = str(row[id_col]) if id_col else str(i)
-        meta = {k: row[k] for k in source.columns if k not in (text_col, "error", id_col)}
-        if not isinstance(text, str):
-            error = error or f"row {i}: no text ({type(text).__name__})"
-            text = ""
-        yield _Item(doc, "", "table", text if not error else "", error, meta)
+    return iter_documents(source, text_col=text_col, id_col=id_col)
 
 
 def is_tagged_corpus(obj: object) -> bool:
@@ -105,6 +65,7 @@ def tag_corpus(
     unit: str = "sentence",
     *,
     text_col: str = "text",
+    id_col: str | None = None,
     batch_size: int = 2048,
     n_jobs: int = 1,
     progress: bool = False,
@@ -117,6 +78,8 @@ def tag_corpus(
             paths, or a table of documents (a DataFrame or a CSV/TSV/JSONL/Excel file path,
             one document per row, text in ``text_col``, other columns metadata).
         unit: ``"sentence"`` or ``"paragraph"``.
+        text_col, id_col: for a table of documents, the text column and the column of
+            document ids (default: the 1-based row number).
 
     Returns:
         A DataFrame, one row per unit, with the columns ``doc``, the corpus's metadata
@@ -137,7 +100,7 @@ def tag_corpus(
     texts: list[str] = []
     where: list[int] = []  # row index of each text to tag
     meta_cols: dict[str, None] = {}
-    for item in _items(source, text_col):
+    for item in _items(source, text_col, id_col):
         meta = _metadata(item)
         for k in meta:
             meta_cols.setdefault(k, None)

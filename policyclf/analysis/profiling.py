@@ -173,6 +173,7 @@ def profile(
     seed: int = 0,
     level: float = 0.95,
     text_col: str = "text",
+    id_col: str | None = None,
     n_jobs: int = 1,
     progress: bool = False,
 ) -> Profile:
@@ -188,6 +189,7 @@ def profile(
         adjust: correct the shares for the model's errors (``method``, default
             :data:`DEFAULT_METHOD`).
         n_boot, seed, level: bootstrap replicates, seed, interval level.
+        text_col, id_col, n_jobs, progress: passed to :func:`tag_corpus`.
 
     Documents that could not be read are left out of every share, listed in
     :attr:`Profile.errors`, and announced with a warning.
@@ -217,7 +219,13 @@ def profile(
             raise ValueError(f"the tagged corpus lacks the model's score columns {missing}")
     else:
         tagged = tag_corpus(
-            model, source, unit, text_col=text_col, n_jobs=n_jobs, progress=progress
+            model,
+            source,
+            unit,
+            text_col=text_col,
+            id_col=id_col,
+            n_jobs=n_jobs,
+            progress=progress,
         )
     rates = rates_for(model.report, labels, unit) if method == "acc" else None
     return profile_tagged(

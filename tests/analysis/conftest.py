@@ -63,4 +63,4 @@ def docs() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def tagged(model: policyclf.Model) -> pd.DataFrame:
-    return model.tag_corpus(make_docs(), unit="sentence")
+    return model.tag_corpus(make_docs(), unit="sentence", id_col="doc")

@@ -39,7 +39,7 @@ def test_table_counts_and_raw_shares(model: policyclf.Model, tagged: pd.DataFram
 def test_source_and_tagged_frame_give_the_same_profile(
     model: policyclf.Model, docs: pd.DataFrame, tagged: pd.DataFrame
 ) -> None:
-    a = _profile(model, docs, by="issuer")
+    a = _profile(model, docs, by="issuer", id_col="doc")
     b = _profile(model, tagged, by="issuer")
     pd.testing.assert_frame_equal(a.table, b.table)
     assert a.groups == ["乙市", "甲市"] or a.groups == sorted(["甲市", "乙市"])
@@ -94,7 +94,7 @@ def test_unreadable_documents_are_counted_and_warned_about(
 
 def test_year_from_date_and_missing_group(model: policyclf.Model, docs: pd.DataFrame) -> None:
     docs = docs.drop(columns="year").assign(date=["2015-03-01", "2015年5月", "", "2017", None, ""])
-    p = _profile(model, docs, by="year")
+    p = _profile(model, docs, by="year", id_col="doc")
     assert p.groups == [2015, 2017, MISSING_GROUP]
     with pytest.raises(KeyError, match="province"):
         _profile(model, docs, by="province")
