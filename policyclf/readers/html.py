@@ -3,12 +3,15 @@
 Uses the standard library's tolerant HTML tokenizer (:mod:`html.parser`), so it needs no extra
 package and copes with the unclosed tags and broken markup of real government sites. What is
 kept: the text of block elements (``p``, ``div``, ``li``, ``td``, ``h1``–``h6``…), one block per
-line (``<br>`` breaks a line; table cells are joined by a tab). What is dropped with everything
-inside it: ``script``, ``style``, ``noscript``, ``template``, ``iframe``, ``svg``, ``nav``,
-``header``, ``footer``, ``aside``, ``form``, ``select``, ``button``, and any element whose ``id``
-or ``class`` names navigation or page chrome (nav, menu, breadcrumb/crumb, share, footer,
-header, sidebar, toolbar, copyright, print, position/location…). Government-site furniture left
-in the text (索引号 boxes, 打印本页, 【字体：大 中 小】…) is dropped by the layout rules.
+line; ``<br>`` breaks a line unless it falls inside a sentence (the line before it does not end
+a sentence, neither line starts with a heading number, and the line before it ends in a comma
+or similar or has at least 20 characters); a table row is one line, its cells joined by a tab.
+What is dropped with everything inside it: ``script``, ``style``, ``noscript``, ``template``,
+``iframe``, ``svg``, ``nav``, ``header``, ``footer``, ``aside``, ``form``, ``select``,
+``button``, and any element whose ``id`` or ``class`` names navigation or page chrome (nav,
+menu, breadcrumb/crumb, share, footer, sidebar, toolbar, copyright, print,
+position/location…). Government-site furniture left in the text (索引号 boxes, 打印本页,
+【字体：大 中 小】…) is dropped by the layout rules.
 
 Headings: ``h1``–``h6`` become heading hints (see :mod:`policyclf.readers.layout`); the page
 ``<title>`` and the ``<meta>`` tags ArticleTitle / title, PubDate / publishdate / date,
@@ -26,8 +29,9 @@ from pathlib import Path
 
 from ..exceptions import DocumentReadError
 from .decode import decode_bytes
-from .document import Document
+from .document import HEADING_PATTERNS, Document
 from .layout import parse_document
+from .sentences import ends_sentence
 
 __all__ = ["html_to_blocks", "parse_html", "read_html"]
 
@@ -146,7 +150,19 @@ _META_FIELDS = {
     "doc_number": "doc_number",
     "wh": "doc_number",
 }
+_MIN_WRAPPED_CHARS = 20  # a shorter unpunctuated line before a <br> is a line of its own
 _CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)""", re.IGNORECASE)
+
+
+def _continues(previous: str, line: str) -> bool:
+    """A ``<br>`` inside a sentence: the line goes on with the previous one."""
+    if ends_sentence(previous) or _numbered(previous) or _numbered(line):
+        return False
+    return previous[-1] in "，,、；;：:（(《“" or len(previous) >= _MIN_WRAPPED_CHARS
+
+
+def _numbered(line: str) -> bool:
+    return any(p.match(line) for _, p in HEADING_PATTERNS) or line.startswith("第")
 
 
 class _Extractor(HTMLParser):
@@ -170,11 +186,17 @@ class _Extractor(HTMLParser):
     def _flush(self) -> None:
         text = "".join(self.current)
         self.current = []
+        lines: list[str] = []
         for line in text.split("\n"):
-            line = " ".join(line.replace("\u00a0", " ").split(" ")).strip()
-            line = re.sub(r"[ \t\r\f\v]+", " ", line).strip()
-            if line:
-                self.blocks.append((line, self.heading, self.content_depth > 0))
+            line = re.sub(r"[ \r\f\v\u00a0]+", " ", line).strip()
+            if not line:
+                continue
+            if lines and _continues(lines[-1], line):
+                lines[-1] += line
+            else:
+                lines.append(line)
+        for line in lines:
+            self.blocks.append((line, self.heading, self.content_depth > 0))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         tag = tag.lower()

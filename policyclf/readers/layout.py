@@ -93,7 +93,7 @@ _WATERMARK = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/=]{24,}(?![A-Za-z0-9+/=
 # the kinds of document a title names at its end
 _TITLE_END = re.compile(
     r"(?:通知|意见|办法|方案|规定|决定|细则|规划|纲要|计划|指南|措施|条例|报告|公告|通告|批复|"
-    r"函|决议|规则|标准|要点|清单|目录|政策|意见稿|征求意见稿|体系|规范|战略|行动|工程)"
+    r"函|决议|规则|要点|意见稿|征求意见稿|规范|要求|若干政策)"
     r"(?:[(（][^()（）]{1,20}[)）])?$"
 )
 _TITLE_OPEN_END = re.compile(r"(?:关于|印发|转发|关于印发|关于转发|的|和|与|及|等|暨|之)$")
@@ -278,8 +278,6 @@ def _numbered_style(line: str) -> str | None:
 def _split_inline_heading(text: str, ln: _Line) -> list[_Line]:
     """``（十九）强化政策保障。加大……`` → a heading line and a body line (else ``[ln]``)."""
     content = text[ln.start : ln.end]
-    if _heading_style(content) is not None:
-        return [ln]
     style = _numbered_style(content)
     if style is None:
         return [ln]
@@ -305,6 +303,8 @@ def _split_inline_heading(text: str, ln: _Line) -> list[_Line]:
             return [ln]
     if cut <= head_start + 1:  # no heading text, or a one-character one
         return [ln]
+    if content[cut - 1] in "。." and _heading_style(content) is not None:
+        return [ln]  # a short numbered line that is a heading as a whole
     rest = cut
     while rest < len(content) and content[rest] in " \t\u3000":
         rest += 1
