@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .analysis.profiling import Profile
+    from .readers import Document
 
 # Tag, ParagraphTags and DocumentTags live in policyclf.tags; they are re-exported here.
 __all__ = ["EVIDENCE_TERMS", "DocumentTags", "Model", "ParagraphTags", "Tag"]
@@ -229,22 +230,38 @@ class Model:
         out["error"] = pd.Series(errors, index=df.index, dtype=object)
         return out
 
-    def tag_document(self, source: str | os.PathLike[str]) -> DocumentTags:
-        """Read a document (path or text), tag each paragraph and each of its sentences.
+    def tag_document(self, source: str | os.PathLike[str] | Document) -> DocumentTags:
+        """Tag a document sentence by sentence; a paragraph gets the union of its sentences' labels.
 
-        The profile gives, per label, the share of paragraphs carrying it.
+        ``source`` is a path, the text itself, or an already read
+        :class:`~policyclf.readers.Document` (from :func:`policyclf.readers.iter_documents`).
+
+        Files are read with :func:`policyclf.read_document` (plain text, HTML, Word .docx, PDF
+        with a text layer). A paragraph's tag follows the codebook rule — its labels are
+        exactly the union of its sentences' labels; its score per label is the highest sentence
+        score (:func:`policyclf.tags.union_tag`). The profile gives, per label, the share of
+        paragraphs carrying it.
+
+        Raises:
+            IsADirectoryError: ``source`` names a folder (read folders with
+                :func:`policyclf.read_corpus`).
+            FileNotFoundError, DocumentReadError: the file is missing or cannot be read.
         """
-        from .readers import read_document
+        from .readers import Document, read_document
+        from .tags import union_tag
 
-        doc = read_document(source)
+        doc = source if isinstance(source, Document) else read_document(source)
         paras = doc.paragraphs
-        units = [p.text for p in paras] + [s.text for p in paras for s in p.sentences]
-        tags = self.tag_many(units)
-        ptags, stags = tags[: len(paras)], iter(tags[len(paras) :])
-        out = tuple(
-            ParagraphTags(p, t, tuple((s, next(stags)) for s in p.sentences))
-            for p, t in zip(paras, ptags, strict=True)
-        )
+        units = [s.text for p in paras for s in p.sentences]
+        lone = [p.text for p in paras if not p.sentences]  # none in practice; tagged whole
+        tags = self.tag_many(units + lone)
+        stags, ltags = iter(tags[: len(units)]), iter(tags[len(units) :])
+        built: list[ParagraphTags] = []
+        for p in paras:
+            pairs = tuple((s, next(stags)) for s in p.sentences)
+            tag = union_tag([t for _, t in pairs], self.labels) if pairs else next(ltags)
+            built.append(ParagraphTags(p, tag, pairs))
+        out = tuple(built)
         n = len(out)
         profile = {
             k: (sum(k in pt.tag.labels for pt in out) / n if n else 0.0) for k in self.labels

@@ -6,6 +6,7 @@ These are plain frozen records; they know nothing about how they were computed.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
     from .readers import Document, Paragraph, Sentence
 
-__all__ = ["DocumentTags", "ParagraphTags", "Tag"]
+__all__ = ["DocumentTags", "ParagraphTags", "Tag", "union_tag"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,34 @@ class Tag:
         return tag_html(self)
 
 
+def union_tag(tags: Sequence[Tag], labels: Sequence[str]) -> Tag:
+    """The tag of a text made of the texts tagged ``tags`` (a paragraph of sentences).
+
+    The codebook's rule: a paragraph carries exactly the labels of its sentences (their union,
+    in ``labels`` order). Its score for a label is the highest sentence score (so a label is
+    given exactly when some sentence reaches the label's threshold), and its evidence for a
+    label is that of the sentence scoring highest on it.
+    """
+    if not tags:
+        return Tag((), dict.fromkeys(labels, 0.0), {})
+    given = {k for t in tags for k in t.labels}
+    scores = {k: max(t.scores.get(k, 0.0) for t in tags) for k in labels}
+    evidence: dict[str, list[tuple[str, float]]] = {}
+    for k in labels:
+        if k in given:
+            best = max((t for t in tags if k in t.labels), key=lambda t: t.scores.get(k, 0.0))
+            if k in best.evidence:
+                evidence[k] = list(best.evidence[k])
+    return Tag(tuple(k for k in labels if k in given), scores, evidence)
+
+
 @dataclass(frozen=True)
 class ParagraphTags:
-    """One paragraph of a document with its tag and its sentences' tags."""
+    """One paragraph of a document with its tag and its sentences' tags.
+
+    ``tag`` follows the codebook: its labels are the union of the sentences' labels
+    (:func:`union_tag`).
+    """
 
     paragraph: Paragraph
     tag: Tag

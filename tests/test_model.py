@@ -438,10 +438,16 @@ def check_document(model: Model, tagged: DocumentTags) -> None:
     paragraphs = tagged.document.paragraphs
     assert [pt.paragraph for pt in tagged.paragraphs] == list(paragraphs)
     for pt in tagged.paragraphs:
-        assert pt.tag == model.tag(pt.paragraph.text)
         assert [s for s, _ in pt.sentences] == list(pt.paragraph.sentences)
         for sentence, tag in pt.sentences:
             assert tag == model.tag(sentence.text)
+        # the codebook rule: a paragraph's labels are the union of its sentences' labels
+        union = {k for _, t in pt.sentences for k in t.labels}
+        assert pt.tag.labels == tuple(k for k in model.labels if k in union)
+        for k in model.labels:
+            assert pt.tag.scores[k] == max(t.scores[k] for _, t in pt.sentences)
+            assert (k in pt.tag.labels) == any(k in t.labels for _, t in pt.sentences)
+        assert set(pt.tag.evidence) == set(pt.tag.labels)
     assert list(tagged.profile) == list(model.labels)
     n = len(paragraphs)
     for k, share in tagged.profile.items():
@@ -462,6 +468,34 @@ def test_tag_document_from_text(model: Model) -> None:
     rows = tagged.to_frame()
     assert len(rows) == 4 and rows["labels"].iloc[0] != ""
     assert len(tagged.to_frame(level="sentence")) == 7
+
+
+def test_paragraph_labels_are_the_union_of_sentence_labels(model: Model) -> None:
+    # one sentence of talent, one of platform, one of no measure: the paragraph has both
+    text = (
+        "一、政策措施\n"
+        "对新引进的博士给予每人10万元安家补贴。支持企业建设重点实验室。本措施自发布之日起施行。\n"
+    )
+    tagged = model.tag_document(text)
+    (pt,) = tagged.paragraphs
+    per_sentence = [t.labels for _, t in pt.sentences]
+    assert "talent" in per_sentence[0] and "platform" in per_sentence[1]
+    assert per_sentence[2] == ()
+    assert {"talent", "platform"} <= set(pt.tag.labels)
+    assert set(pt.tag.labels) == {k for labels in per_sentence for k in labels}
+
+
+def test_tag_document_takes_a_read_document_and_refuses_a_folder(
+    model: Model, tmp_path: Path
+) -> None:
+    from policyclf.readers import parse_document
+
+    document = parse_document(DOCUMENT)
+    assert model.tag_document(document).document is document
+    with pytest.raises(IsADirectoryError, match="is a folder; read a folder of documents"):
+        model.tag_document(str(tmp_path))
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        model.tag_document(tmp_path)
 
 
 def test_tag_document_from_a_path_matches_the_text(model: Model, tmp_path: Path) -> None:
