@@ -218,13 +218,13 @@ def write_document_html(
     """The page of :func:`document_html`; written (atomically, UTF-8) to ``path`` if given."""
     page = document_html(doc, title)
     if path is not None:
-        from .profiling import _write_atomic
+        from .profiling import write_atomic
 
         def write(tmp: str) -> None:
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(page)
 
-        _write_atomic(path, write, suffix=".html")
+        write_atomic(path, write, suffix=".html")
     return page
 
 

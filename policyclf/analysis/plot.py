@@ -167,7 +167,8 @@ def plot_profile(
         import matplotlib.pyplot as plt
 
         n_groups = len(profile.groups)
-        default = (max(6.0, min(16.0, 1.0 + 0.45 * n_groups)), 4.5)
+        wide = 10.0 if kind == "line" else min(16.0, 1.0 + 0.45 * n_groups)
+        default = (max(6.5, wide), 4.5)
         _, ax = plt.subplots(figsize=figsize or default, layout="constrained")
     draw = {"bar": _bar, "heatmap": _heatmap, "line": _line}[kind]
     draw(profile, ax, shown, family, stacked=stacked, intervals=intervals)

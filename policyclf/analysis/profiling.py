@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 
     from ..model import Model
 
-__all__ = ["DEFAULT_METHOD", "MISSING_GROUP", "TABLE_COLUMNS", "Profile", "profile"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "MISSING_GROUP",
+    "TABLE_COLUMNS",
+    "Profile",
+    "profile",
+    "profile_tagged",
+    "write_atomic",
+]
 
 #: The correction ``adjust=True`` uses; chosen by measurement (benchmarks/PROFILE.md).
 DEFAULT_METHOD = "acc"
@@ -116,7 +124,7 @@ class Profile:
     # ------------------------------------------------------------ output
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write :attr:`table` as CSV (UTF-8 with a byte-order mark so Excel shows Chinese)."""
-        _write_atomic(path, lambda tmp: self.table.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        write_atomic(path, lambda tmp: self.table.to_csv(tmp, index=False, encoding="utf-8-sig"))
 
     def to_excel(self, path: str | os.PathLike[str]) -> None:
         """Write :attr:`table` (sheet ``profile``) and the errors (sheet ``errors``) to .xlsx.
@@ -136,7 +144,7 @@ class Profile:
                 self.table.to_excel(xl, sheet_name="profile", index=False)
                 self.errors.to_excel(xl, sheet_name="errors", index=False)
 
-        _write_atomic(path, write, suffix=".xlsx")
+        write_atomic(path, write, suffix=".xlsx")
 
     def summary(self) -> str:
         """One line: groups, documents, units, errors, correction."""
@@ -399,7 +407,7 @@ def _ordered(values: Sequence[Any]) -> list[Any]:
     return present + ([MISSING_GROUP] if MISSING_GROUP in distinct else [])
 
 
-def _write_atomic(path: str | os.PathLike[str], write: Any, suffix: str = "") -> None:
+def write_atomic(path: str | os.PathLike[str], write: Any, suffix: str = "") -> None:
     """Write through a temporary file beside ``path`` and rename it, so that a failure leaves
     no partial output (and an existing file untouched)."""
     import tempfile

@@ -3,6 +3,7 @@
 Commands::
 
     policyclf tag TEXT…            tag texts (or --file F, or standard input, one text per line)
+    policyclf profile SOURCE…      the policy mix of a corpus by group (table, plot)
     policyclf train --out DIR      train a model (--add FILE… adds your labelled rows)
     policyclf evaluate FILE        score a model on labelled data you held out
     policyclf taxonomy             print the codebook (--stats: the corpus label counts)
@@ -30,7 +31,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import evaluate, info, tag, taxonomy, train
+from . import evaluate, info, profile, tag, taxonomy, train
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
@@ -42,7 +43,7 @@ from ._common import (
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (tag, train, evaluate, taxonomy, info)
+_COMMANDS = (tag, profile, train, evaluate, taxonomy, info)
 
 
 def build_parser() -> argparse.ArgumentParser:
