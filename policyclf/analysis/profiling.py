@@ -177,6 +177,7 @@ def profile(
     adjust: bool = True,
     *,
     method: str | None = None,
+    rates: ErrorRates | Mapping[str, Any] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
     level: float = 0.95,
@@ -196,6 +197,11 @@ def profile(
         unit: ``"sentence"`` or ``"paragraph"`` (must match a tagged frame's unit).
         adjust: correct the shares for the model's errors (``method``, default
             :data:`DEFAULT_METHOD`).
+        rates: for ``"acc"``, the error rates to correct with: an
+            :class:`~policyclf.analysis.rates.ErrorRates`, or the report of
+            :func:`policyclf.evaluate` on a coded sample of *your* corpus (rates measured on
+            your documents fit them best). Default: the model's cross-validation
+            (:func:`~policyclf.analysis.rates.rates_for`).
         n_boot, seed, level: bootstrap replicates, seed, interval level.
         text_col, id_col, n_jobs, progress: passed to :func:`tag_corpus`.
 
@@ -235,14 +241,24 @@ def profile(
             n_jobs=n_jobs,
             progress=progress,
         )
-    rates = rates_for(model.report, labels, unit) if method == "acc" else None
+    used: ErrorRates | None = None
+    if method == "acc":
+        if rates is None:
+            used = rates_for(model.report, labels, unit)
+        elif isinstance(rates, ErrorRates):
+            used = rates
+        else:
+            used = ErrorRates.from_metrics(rates, "given metrics")
+        missing = [k for k in labels if k not in used.counts]
+        if missing:
+            raise ValueError(f"the error rates given lack the label(s) {missing}")
     return profile_tagged(
         tagged,
         labels,
         by=by,
         unit=unit,
         method=method,
-        rates=rates,
+        rates=used,
         names={c.id: (c.name_zh, c.name_en) for c in model.taxonomy.categories},
         n_boot=n_boot,
         seed=seed,

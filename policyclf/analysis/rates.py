@@ -82,13 +82,25 @@ class ErrorRates:
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {k: {"tpr": self.tpr(k), "fpr": self.fpr(k), **self.counts[k]} for k in self.counts}
 
+    @classmethod
+    def from_metrics(cls, metrics: Mapping[str, Any], source: str = "metrics") -> ErrorRates:
+        """From per-label precision, recall and support (``label_metrics``; also the
+        ``metrics`` of :func:`policyclf.evaluate`'s report on a coded sample of your corpus)."""
+        if "metrics" in metrics and "labels" not in metrics:
+            metrics = metrics["metrics"]
+        labels = list(metrics["labels"])
+        return cls(_counts_from_metrics(metrics, labels), source)
+
     def __repr__(self) -> str:
         parts = ", ".join(f"{k}: tpr {self.tpr(k):.2f} fpr {self.fpr(k):.3f}" for k in self.counts)
         return f"<ErrorRates {parts} ({self.source})>"
 
 
 def rates_for(
-    report: Mapping[str, Any], labels: Sequence[str], unit: str = "sentence"
+    report: Mapping[str, Any],
+    labels: Sequence[str],
+    unit: str = "sentence",
+    kinds: Sequence[str] | None = None,
 ) -> ErrorRates:
     """The error rates of a model's cross-validation for ``unit`` ("sentence" or "paragraph").
 
@@ -96,6 +108,8 @@ def rates_for(
     codebook examples, supplement, added rows); paragraph-level profiles use every row.
     When the report has no ``error_rates`` (models trained before they were stored), the
     counts are rebuilt from each subset's per-label precision, recall and support.
+    ``kinds`` picks the kinds of training rows (e.g. ``["pool sentences"]``: real documents)
+    instead.
 
     Raises:
         ValueError: the report has no cross-validation (a model trained with
@@ -119,7 +133,14 @@ def rates_for(
             "the model's report has no cross-validation, so its error rates are unknown; "
             "train it with evaluate=True, or profile with adjust=False"
         )
-    kinds = [k for k in by_kind if unit == "paragraph" or k not in PARAGRAPH_KINDS]
+    if kinds is None:
+        kinds = [k for k in by_kind if unit == "paragraph" or k not in PARAGRAPH_KINDS]
+    else:
+        unknown = [k for k in kinds if k not in by_kind]
+        if unknown:
+            raise ValueError(
+                f"the report has no rows of kind(s) {unknown}; it has {sorted(by_kind)}"
+            )
     total: dict[str, dict[str, int]] = {k: {"tp": 0, "fp": 0, "fn": 0, "tn": 0} for k in labels}
     for kind in kinds:
         for k in labels:

@@ -153,3 +153,24 @@ def test_wide_view(model: policyclf.Model, tagged: pd.DataFrame) -> None:
     assert list(w.columns) == list(model.labels) and list(w.index) == [2015, 2016, 2017]
     with pytest.raises(KeyError):
         p.wide("nope")
+
+
+def test_error_rates_from_an_evaluation_of_a_coded_sample(
+    model: policyclf.Model, tagged: pd.DataFrame, tmp_path: Path
+) -> None:
+    from policyclf.analysis.rates import ErrorRates
+
+    from .conftest import SENTENCES
+
+    coded = tmp_path / "coded.csv"
+    rows = ["text,labels"] + [f"{SENTENCES[k]},{'' if k == 'none' else k}" for k in SENTENCES]
+    coded.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    report = policyclf.evaluate(model, coded)
+    p = _profile(model, tagged, rates=report)
+    assert p.rates is not None and p.rates.source == "given metrics"
+    given = ErrorRates({k: {"tp": 9, "fn": 1, "fp": 0, "tn": 10} for k in model.labels}, "mine")
+    q = _profile(model, tagged, rates=given)
+    for _, row in q.table.iterrows():
+        assert row.adjusted_share == pytest.approx(min(1.0, row.share / 0.9))
+    with pytest.raises(ValueError, match="lack"):
+        _profile(model, tagged, rates=ErrorRates({}, "empty"))
