@@ -3,8 +3,9 @@
 * ``jsonl``: the row's fields, then ``labels`` (list), ``scores`` (id → probability rounded to
   4 decimals; null for rows not tagged), ``evidence`` (label → [[term, weight], …]) and
   ``error`` (empty when tagged);
-* ``csv``: the row's fields, then ``labels`` (ids joined by ``;``), ``score_<id>`` per label,
-  ``evidence`` (``label: term term …; …``) and ``error``;
+* ``csv`` (``tsv``: tab-separated, ``xlsx``: an Excel workbook with numeric scores): the row's
+  fields, then ``labels`` (ids joined by ``;``), ``score_<id>`` per label, ``evidence``
+  (``label: term term …; …``) and ``error``;
 * ``table``: key, labels with scores, top evidence terms and the (wrapped) text, aligned for
   Chinese; a text with no label shows the closest label and its score in parentheses.
 """
@@ -19,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from ._common import warn
+from ._common import CLIError, warn
 from ._inputs import Source, Unit
 from ._table import Column, TableWriter, display_width, fit, printable, wrap
 
@@ -113,18 +114,23 @@ class _JsonlWriter(Writer):
 
 
 class _CsvWriter(Writer):
-    def __init__(self, out: TextIO, model: Model, fields: list[str] | None) -> None:
+    def __init__(
+        self, out: TextIO, model: Model, fields: list[str] | None, delimiter: str = ","
+    ) -> None:
         super().__init__(out, model)
         self.fields = fields
-        self.writer = csv.writer(out, lineterminator="\n")
+        self.writer = csv.writer(out, lineterminator="\n", delimiter=delimiter)
         self.started = False
         self.dropped: set[str] = set()
+
+    def _writerow(self, row: list[str]) -> None:
+        self.writer.writerow(row)
 
     def _start(self, unit: Unit | None) -> None:
         if self.fields is None:
             self.fields = list(unit.fields) if unit is not None else ["text"]
         scores = [f"score_{k}" for k in self.labels]
-        self.writer.writerow([*self.fields, "labels", *scores, "evidence", "error"])
+        self._writerow([*self.fields, "labels", *scores, "evidence", "error"])
         self.started = True
 
     def write(self, unit: Unit, tag: Tag | None) -> None:
@@ -147,7 +153,7 @@ class _CsvWriter(Writer):
                 evidence,
                 "",
             ]
-        self.writer.writerow(row)
+        self._writerow(row)
 
     def close(self, stats: Stats, source: Source) -> None:
         if not self.started and self.fields is not None:
@@ -157,6 +163,50 @@ class _CsvWriter(Writer):
                 f"keys {sorted(self.dropped)} appear only after the first row and are not in "
                 "the CSV columns; use --format jsonl to keep them"
             )
+
+
+class _XlsxWriter(_CsvWriter):
+    """The CSV columns in an Excel workbook (write-only: rows stream to disk), saved on close."""
+
+    def __init__(self, path: str, model: Model, fields: list[str] | None) -> None:
+        import io
+
+        try:
+            from openpyxl import Workbook
+        except ImportError:
+            raise CLIError(
+                'writing .xlsx needs openpyxl: pip install "policyclf[excel]" (or use -o .csv)'
+            ) from None
+        super().__init__(io.StringIO(), model, fields)
+        self.path = path
+        self.book = Workbook(write_only=True)
+        self.sheet = self.book.create_sheet("tags")
+        self.written = 0
+
+    def _writerow(self, row: list[str]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        first = len(self.fields or []) + 1  # the score columns follow the fields and labels
+        numeric = range(first, first + len(self.labels)) if self.written else range(0)
+        cells: list[object] = []
+        for i, value in enumerate(row):
+            if i in numeric and value:
+                cells.append(float(value))
+                continue
+            text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:_XLSX_CELL_LIMIT]
+            cell = WriteOnlyCell(self.sheet, value=text)
+            cell.data_type = "s"  # a text starting with "=" stays text, never a formula
+            cells.append(cell)
+        self.written += 1
+        self.sheet.append(cells)
+
+    def close(self, stats: Stats, source: Source) -> None:
+        super().close(stats, source)
+        self.book.save(self.path)
+
+
+_XLSX_CELL_LIMIT = 32767  # Excel's most characters in a cell
 
 
 def _csv_cell(value: object) -> str:
@@ -243,12 +293,21 @@ def _limit_lines(text: str, width: int) -> list[str]:
     return lines
 
 
-def make_writer(fmt: str, out: TextIO, source: Source, model: Model, *, wide: bool) -> Writer:
-    """The writer for ``fmt`` (``table``, ``jsonl`` or ``csv``); ``wide``: fit the terminal."""
+def make_writer(
+    fmt: str, out: TextIO, source: Source, model: Model, *, wide: bool, path: str | None = None
+) -> Writer:
+    """The writer for ``fmt`` (``table``, ``jsonl``, ``csv``, ``tsv``, or ``xlsx`` — written to
+    ``path``); ``wide``: fit the terminal."""
     if fmt == "jsonl":
         return _JsonlWriter(out, model)
     if fmt == "csv":
         return _CsvWriter(out, model, source.fields)
+    if fmt == "tsv":
+        return _CsvWriter(out, model, source.fields, delimiter="\t")
+    if fmt == "xlsx":
+        if path is None:
+            raise CLIError("an Excel workbook is written to a file: give -o FILE.xlsx")
+        return _XlsxWriter(path, model, source.fields)
     key = {"lines": "line", "csv": "row", "tsv": "row", "excel": "row", "jsonl": "line"}.get(
         source.kind, "#"
     )

@@ -5,8 +5,12 @@ Input (exactly one of):
 * ``TEXT …`` — each argument is one text (``-`` alone: read standard input);
 * ``--file F`` — by its extension: ``.csv``/``.tsv`` (a text column, ``--text-col``),
   ``.jsonl``/``.ndjson`` (one JSON object per line), ``.xlsx`` (first sheet), anything else a
-  document (plain text, split into headings, paragraphs and sentences; each paragraph is tagged).
-  ``--input-format`` overrides the extension; ``lines`` reads one text per line;
+  document (plain text, HTML, Word .docx or PDF, split into headings, paragraphs and sentences;
+  each paragraph is tagged). ``--input-format`` overrides the extension; ``lines`` reads one
+  text per line;
+* ``--file FOLDER`` or ``--file F1 F2 …`` — several documents (a folder is read recursively):
+  every row starts with ``doc``, the document's path (relative to a single folder); a file that
+  cannot be read gives one row with the reason in ``error``;
 * standard input when neither is given: one text per line (the ``line`` field keeps each
   text's line number; a blank line gives a row with the error ``empty text``, like an empty
   CSV cell).
@@ -17,13 +21,18 @@ bounded memory, and every input row gives exactly one output row (one per senten
 tagged: it gets an ``error`` field saying why, and the count of such rows is reported on stderr
 (exit code 0, or 1 with ``--strict``).
 
-Output (``--format``; default ``table`` when standard output is a terminal, else ``jsonl``):
+Output (``--format``; default ``table`` when standard output is a terminal, else ``jsonl``;
+with ``-o FILE`` the format its extension names — ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``,
+``.xlsx`` (a real Excel workbook; extra ``excel``), ``.txt``/``.md`` (the table) — and any other
+extension is refused; an existing FILE is replaced only with ``--force``, and the file appears
+only once complete, so a failed run leaves nothing behind):
 
 * ``jsonl``: one object per text: the input's fields, then ``labels`` (list of ids), ``scores``
   (id → probability, 4 decimals; null for untagged rows), ``evidence`` (label → [[term, weight],
   …]) and ``error`` (empty when tagged);
-* ``csv``: the input's columns, then ``labels`` (ids joined by ``;``), ``score_<id>`` per label,
-  ``evidence`` (``label: term term …; …``) and ``error`` — the columns of ``Model.tag_frame``;
+* ``csv`` / ``tsv`` / ``xlsx``: the input's columns, then ``labels`` (ids joined by ``;``),
+  ``score_<id>`` per label, ``evidence`` (``label: term term …; …``) and ``error`` — the
+  columns of ``Model.tag_frame``;
 * ``table``: labels with their scores, the strongest evidence terms and the text, aligned for
   Chinese; for a text with no label, the closest label and its score in parentheses.
 """
@@ -31,7 +40,10 @@ Output (``--format``; default ``table`` when standard output is a terminal, else
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
+import os
 import sys
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,6 +64,7 @@ from ._common import (
     stdout_is_terminal,
     warn,
 )
+from ._corpus import corpus_source
 from ._inputs import Unit, make_source
 from ._outputs import Stats, make_writer
 
@@ -60,7 +73,18 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run", "tag_units"]
 
-FORMATS = ("table", "jsonl", "csv")
+FORMATS = ("table", "jsonl", "csv", "tsv", "xlsx")
+#: output file extension -> format
+OUTPUT_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "xlsx",
+    ".txt": "table",
+    ".md": "table",
+}
 INPUT_FORMATS = ("auto", "document", "lines", "csv", "tsv", "jsonl", "excel")
 
 _DEFAULT_BATCH = 2048
@@ -97,8 +121,10 @@ def add_parser(
         "--file",
         "-f",
         metavar="F",
-        help="a document (.txt …), a table (.csv, .tsv, .xlsx) or JSON Lines (.jsonl); `-` for "
-        "standard input",
+        nargs="+",
+        help="a document (.txt, .html, .docx, .pdf), a table (.csv, .tsv, .xlsx) or JSON Lines "
+        "(.jsonl); a folder or several documents (rows get a `doc` column); `-` for standard "
+        "input",
     )
     p.add_argument(
         "--input-format",
@@ -123,14 +149,21 @@ def add_parser(
         choices=FORMATS,
         default=None,
         help="output format (default: table on a terminal, otherwise jsonl; with --output, by "
-        "the output file's extension)",
+        "the output file's extension: .csv .tsv .jsonl .xlsx .txt)",
     )
     p.add_argument(
         "--output",
         "-o",
         metavar="FILE",
-        help="write the results to FILE instead of standard output (CSV files get a UTF-8 "
-        "byte-order mark so that Excel shows Chinese correctly)",
+        help="write the results to FILE instead of standard output, in the format its "
+        "extension names (.csv with a UTF-8 byte-order mark for Excel, .tsv, .jsonl, .xlsx, "
+        ".txt); refuses to replace an existing FILE without --force",
+    )
+    p.add_argument(
+        "--force",
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --output file",
     )
     add_model_option(p)
     p.add_argument(
@@ -167,6 +200,8 @@ _EPILOG = """\
 examples:
   policyclf tag "对引进的高层次人才给予安家补贴。"
   policyclf tag --file notice.txt --sentences
+  policyclf tag --file docs/ -o tagged.xlsx
+  policyclf tag --file a.docx b.pdf page.html --format csv
   policyclf tag --file paragraphs.csv --text-col 内容 --format csv -o tagged.csv
   cat texts.txt | policyclf tag --format jsonl > tagged.jsonl
 
@@ -190,16 +225,26 @@ def _positive_int(value: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Run ``policyclf tag`` with parsed arguments; returns the exit code."""
     texts: list[str] = list(args.texts)
-    if texts and args.file is not None:
+    files: list[str] = list(args.file or [])
+    if texts and files:
         raise UsageError("give texts or --file, not both")
     if "-" in texts and len(texts) > 1:
         raise UsageError("`-` (standard input) cannot be mixed with other texts")
+    if "-" in files and len(files) > 1:
+        raise UsageError("`-` (standard input) cannot be mixed with other files")
+    _check_texts(texts)
     encoding = check_encoding(args.encoding)
-    from_stdin = (not texts and args.file in (None, "-")) or texts == ["-"]
-    kind = _input_kind(args, texts, from_stdin)
+    corpus = len(files) > 1 or (files != ["-"] and len(files) == 1 and Path(files[0]).is_dir())
+    args.file = files[0] if len(files) == 1 and not corpus else None
+    if corpus:
+        _check_corpus(args, files)
+    from_stdin = not corpus and ((not texts and args.file in (None, "-")) or texts == ["-"])
+    kind = "corpus" if corpus else _input_kind(args, texts, from_stdin)
     if args.file not in (None, "-"):
         _check_readable(args.file)
     fmt = _output_format(args.format, args.output)
+    if args.output is not None:
+        _check_output(args.output, args.force)
 
     model = load_model(args.model)
     batch = args.batch_size or (1 if from_stdin and stdin_is_terminal() else _DEFAULT_BATCH)
@@ -224,23 +269,31 @@ def run(args: argparse.Namespace) -> int:
         name = args.file or ""
         if from_stdin:
             binary, name = _stdin_bytes(), "<stdin>"
-        elif kind not in {"texts", "document", "excel"}:
+        elif kind not in {"texts", "document", "excel", "corpus"}:
             binary = stack.enter_context(open(args.file, "rb"))
-        source = make_source(
-            kind,
-            texts=texts,
-            binary=binary,
-            name=name,
-            encoding=encoding,
-            text_col=args.text_col,
-            sentences=args.sentences,
-            model=model,
-        )
-        out = _open_output(stack, args.output, fmt)
+        if kind == "corpus":
+            source = corpus_source(
+                model,
+                files,
+                sentences=args.sentences,
+                encoding=None if args.encoding is None else encoding,
+            )
+        else:
+            source = make_source(
+                kind,
+                texts=texts,
+                binary=binary,
+                name=name,
+                encoding=encoding,
+                text_col=args.text_col,
+                sentences=args.sentences,
+                model=model,
+            )
+        out, target = _open_output(stack, args.output, fmt)
         pairs = source.pairs
         if show_progress:
             pairs = _with_progress(pairs, stack)
-        writer = make_writer(fmt, out, source, model, wide=to_terminal)
+        writer = make_writer(fmt, out, source, model, wide=to_terminal, path=target)
         stats = Stats()
         for block in _blocks(pairs, model, batch, args.jobs):
             for unit, tag in block:
@@ -249,6 +302,9 @@ def run(args: argparse.Namespace) -> int:
             out.flush()  # a slow stream (tail -f | policyclf tag) sees each block at once
         writer.close(stats, source)
         out.flush()
+        if target is not None:
+            out.close()
+            os.replace(target, args.output)  # the output appears only once complete
     return _report(stats, args.strict, encoding, kind)
 
 
@@ -292,6 +348,41 @@ def _looks_tab_separated(path: str) -> bool:
     return b"\t" in head and b"," not in head
 
 
+def _check_texts(texts: list[str]) -> None:
+    """A TEXT that names an existing file was almost surely meant as --file."""
+    from policyclf.readers.paths import names_file
+
+    for text in texts:
+        if text != "-" and names_file(text, folders=True):
+            raise UsageError(
+                f"{text!r} is the name of a {'folder' if Path(text).is_dir() else 'file'}: to tag "
+                f"what it contains, use --file {text}"
+            )
+
+
+def _check_corpus(args: argparse.Namespace, files: list[str]) -> None:
+    if args.input_format not in ("auto", "document"):
+        raise UsageError(
+            "--input-format applies to one file; a folder or several files are read as documents"
+        )
+    for f in files:
+        p = Path(f)
+        if not p.exists():
+            raise CLIError(f"{f}: no such file or folder")
+        if p.is_file() and p.suffix.lower() in {*_EXTENSIONS, ".json"}:
+            raise UsageError(
+                f"{f} is a table: tag tables one at a time (--file {f}); several files or a "
+                "folder are read as documents"
+            )
+
+
+def _check_output(output: str, force: bool) -> None:
+    if os.path.isdir(output):
+        raise CLIError(f"{output} is a folder; give a file name to -o")
+    if os.path.lexists(output) and not force:
+        raise CLIError(f"{output} already exists; pass --force to replace it, or choose another -o")
+
+
 def _check_readable(path: str) -> None:
     p = Path(path)
     if not p.exists():
@@ -301,29 +392,56 @@ def _check_readable(path: str) -> None:
 
 
 def _output_format(fmt: str | None, output: str | None) -> str:
-    if fmt is not None:
-        return fmt
-    if output is not None:
-        suffix = Path(output).suffix.lower()
-        return {".csv": "csv", ".txt": "table", ".md": "table"}.get(suffix, "jsonl")
-    return "table" if stdout_is_terminal() else "jsonl"
-
-
-def _open_output(stack: ExitStack, output: str | None, fmt: str) -> TextIO:
     if output is None:
-        return sys.stdout
+        if fmt == "xlsx":
+            raise UsageError("--format xlsx writes a file: give -o FILE.xlsx")
+        return fmt if fmt is not None else ("table" if stdout_is_terminal() else "jsonl")
+    suffix = Path(output).suffix.lower()
+    named = OUTPUT_EXTENSIONS.get(suffix)
+    if fmt is not None and named is not None and fmt != named:
+        raise UsageError(f"--format {fmt} does not match -o {output} (a {named} file)")
+    if fmt is None and named is None:
+        known = " ".join(sorted(OUTPUT_EXTENSIONS))
+        raise UsageError(
+            f"cannot tell the output format of -o {output} from its extension "
+            f"{suffix or '(none)'}; use one of {known}, or pass --format"
+        )
+    chosen = fmt or named
+    assert chosen is not None
+    return chosen
+
+
+def _open_output(stack: ExitStack, output: str | None, fmt: str) -> tuple[TextIO, str | None]:
+    """The stream to write to, and the temporary file that becomes ``output`` when done."""
+    if output is None:
+        return sys.stdout, None
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(output))
     try:
-        return stack.enter_context(
-            open(
-                output,
-                "w",
-                encoding="utf-8-sig" if fmt == "csv" else "utf-8",
-                errors="backslashreplace",
-                newline="" if fmt == "csv" else None,
-            )
+        fd, target = tempfile.mkstemp(
+            prefix="." + os.path.basename(output) + ".", suffix=".part", dir=folder
         )
     except OSError as exc:
         raise CLIError(f"{output}: cannot write ({exc.strerror or exc})") from None
+    stack.callback(_remove_if_left, target)
+    if fmt == "xlsx":
+        os.close(fd)
+        return io.StringIO(), target  # the workbook writer writes the file itself
+    stream = os.fdopen(
+        fd,
+        "w",
+        encoding="utf-8-sig" if fmt == "csv" else "utf-8",
+        errors="backslashreplace",
+        newline="" if fmt in ("csv", "tsv") else None,
+    )
+    stack.callback(stream.close)
+    return stream, target
+
+
+def _remove_if_left(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
 
 
 def _with_progress(
@@ -391,9 +509,14 @@ def _blocks(
 def _report(stats: Stats, strict: bool, encoding: str, kind: str) -> int:
     if stats.rows == 0:
         warn("nothing to tag: the input has no text")
-    word = {"csv": "row", "tsv": "row", "excel": "row", "jsonl": "row", "texts": "text"}.get(
-        kind, "line"
-    )
+    word = {
+        "csv": "row",
+        "tsv": "row",
+        "excel": "row",
+        "jsonl": "row",
+        "texts": "text",
+        "corpus": "row",
+    }.get(kind, "line")
     message = stats.problem_summary(word)
     if not message:
         return 0
