@@ -377,7 +377,11 @@ _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 def _group_values(frame: pd.DataFrame, by: str | None) -> list[Any]:
     if by is None:
         return ["all"] * len(frame)
-    if by in frame.columns:
+    if by == "year" and by in frame.columns and "date" in frame.columns:
+        # a sidecar's or table's year where given, else the year of the document's date
+        dates = frame["date"].tolist()
+        values = [_year_of(d) if _missing(v) else v for v, d in zip(frame[by], dates, strict=True)]
+    elif by in frame.columns:
         values = frame[by].tolist()
     elif by == "year" and "date" in frame.columns:
         values = [_year_of(v) for v in frame["date"].tolist()]

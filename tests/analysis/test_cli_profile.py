@@ -154,3 +154,37 @@ def test_terminal_table_format(
     lines = stdout.splitlines()
     assert lines[0].split()[:2] == ["year", "sentences"]
     assert lines[1].startswith("2015") and "%" in lines[1]
+
+
+def test_a_mixed_folder_of_txt_html_docx_and_pdf_by_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docx = pytest.importorskip("docx")
+    pytest.importorskip("pypdf")
+    from pdf_fixtures import text_pdf
+
+    s = SENTENCES
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "a.txt").write_text(s["talent"] + s["none"], encoding="utf-8")
+    (d / "b.html").write_text(
+        '<html><head><meta name="PubDate" content="2019-05-06"><title>通知</title></head>'
+        f"<body><p>{s['platform']}</p><p>{s['transfer']}</p></body></html>",
+        encoding="utf-8",
+    )
+    word = docx.Document()
+    word.add_paragraph(s["governance"])
+    word.save(str(d / "c.docx"))
+    (d / "d.pdf").write_bytes(text_pdf([[s["transfer"], s["talent"]]]))
+    (d / "metadata.csv").write_text(
+        "file,year\na.txt,2018\nc.docx,2019\nd.pdf,2020\n", encoding="utf-8"
+    )
+    png = tmp_path / "mix.png"
+    code, stdout, err = _run(
+        capsys, "profile", str(d), "--by", "year", "--plot", str(png), "--n-boot", "20"
+    )
+    assert code == 0, err
+    assert png.read_bytes().startswith(b"\x89PNG")
+    table = pd.read_csv(io.StringIO(stdout))
+    assert table.n_docs.groupby(table.group).first().to_dict() == {2018: 1, 2019: 2, 2020: 1}
+    assert "could not be read" not in err
