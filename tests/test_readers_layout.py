@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from policyclf.readers import Document, parse_document
 from policyclf.readers.furniture import furniture_fields, is_furniture
@@ -166,3 +169,85 @@ def test_pool_documents_read_with_exact_offsets() -> None:
                 assert kept + dropped >= 0.95 * visible, row["id"]
                 n += 1
     assert n > 30
+
+
+_PIECES = [
+    "一、",
+    "（二）",
+    "3．",
+    "第一章",
+    "加强统筹。",
+    "对人才给予补贴",
+    "，",
+    "。",
+    " ",
+    "\u3000",
+    "\n",
+    "\r\n",
+    "\n\n",
+    "索引号：",
+    "发布日期：2020年1月2日",
+    "打印本页",
+    "关于印发",
+    "的通知",
+    "鲁政发〔2018〕3号",
+    "ABCdef123456ghiJKL789mnoPQR",
+    "《",
+    "》",
+    "“",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES) | st.text(max_size=5), max_size=40))
+def test_any_text_parses_with_exact_offsets(parts: list[str]) -> None:
+    text = "".join(parts)
+    d = parse_document(text)
+    assert_offsets(d)
+    for p in d.paragraphs:
+        assert p.text.strip() == p.text and p.text
+    spans = sorted((x.start, x.end) for x in (*d.headings, *d.paragraphs))
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert end <= start  # headings and paragraphs never overlap
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<p>",
+                "</p>",
+                "<div class='nav'>",
+                "</div>",
+                "<br>",
+                "<h2>",
+                "</h2>",
+                "<table>",
+                "<tr>",
+                "<td>",
+                "</td>",
+                "</tr>",
+                "<script>",
+                "</script>",
+                "&nbsp;",
+                "&lt;",
+                "<",
+                "一、总体要求",
+                "加强统筹。",
+                "索引号：1",
+                "<!--",
+                "-->",
+                "<meta name='PubDate' content='2020-01-02'>",
+            ]
+        )
+        | st.text(max_size=4),
+        max_size=40,
+    )
+)
+def test_any_markup_parses(parts: list[str]) -> None:
+    from policyclf.readers.html import parse_html
+
+    d = parse_html("".join(parts))
+    assert_offsets(d)
+    assert "<script" not in d.text.lower()
