@@ -293,6 +293,21 @@ class Model:
 
         return profile(self, source, by=by, unit=unit, adjust=adjust, **kwargs)
 
+    def suggest(
+        self,
+        source: Any,
+        n: int = 200,
+        strategy: str = "default",
+        exclude: Any = None,
+        seed: int = 0,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """The ``n`` texts of ``source`` most worth labelling next, with the reason for each and
+        this model's labels and scores: :func:`policyclf.active.suggest`."""
+        from .active import suggest
+
+        return suggest(self, source, n, strategy, exclude, seed, **options)
+
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Save to a folder, atomically; refuses to replace an existing one unless ``overwrite``.
 
