@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,7 @@ NEAR_DUPLICATE = 0.8
 _TEXT_COLS = ("text", "文本", "内容", "content", "sentence", "paragraph")
 _ID_COLS = ("id", "编号")
 _DOC_COLS = ("doc", "document", "group", "分组", "region", "地区")
+_LINE_BREAK = re.compile(r"[ \t\u3000]*[\r\n]+[ \t\u3000]*")
 _TABLE_EXT = {".csv", ".tsv", ".jsonl", ".ndjson", ".xlsx", ".xlsm"}
 
 # weights of the default strategy (see the module docstring)
@@ -135,7 +137,8 @@ def suggest(
         unknown), ``reason`` (why it was chosen, e.g. ``"talent near threshold"``,
         ``"rare: transfer"``), ``priority`` (the strategy's value of the text), ``labels``
         (the model's labels joined by ``;``), ``score_<id>`` per label, and ``start``/``end``
-        character offsets when the texts were read from documents. ``df.attrs`` holds counts
+        character offsets into the file when the texts were read from documents (a sentence
+        wrapped over lines is given without its line breaks). ``df.attrs`` holds counts
         of candidates, exclusions and near-duplicates skipped.
 
     Raises:
@@ -181,9 +184,7 @@ def suggest(
     labels = list(model.labels)
     if strategy == "random":
         chosen = order[: min(n, len(pool))].tolist()
-        return _frame(
-            model, pool, chosen, ["random"] * len(chosen), P, [0.0] * len(chosen), stats
-        )
+        return _frame(model, pool, chosen, ["random"] * len(chosen), P, [0.0] * len(chosen), stats)
     if strategy == "uncertainty":
         value = U.max(axis=1)
         best = U.argmax(axis=1)
@@ -216,7 +217,7 @@ def uncertainty(P: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     at ``p = t/2`` as one with a high threshold at ``p = t/2``.
     """
     t = np.clip(np.asarray(thresholds, dtype=np.float64), 1e-9, 1 - 1e-9)
-    room = np.where(P < t, t, 1.0 - t)
+    room = np.where(t > P, t, 1.0 - t)
     out: np.ndarray = np.clip(1.0 - np.abs(P - t) / room, 0.0, 1.0)
     return out
 
@@ -230,19 +231,22 @@ def label_priorities(model: Model) -> dict[str, dict[str, float]]:
     equal weights.
     """
     labels = list(model.labels)
-    report = model.report or {}
+    report: Mapping[str, Any] = model.report or {}
     per = report.get("cv", {}).get("subsets", {}).get("all", {}).get("labels", {})
     counts = report.get("data", {}).get("label_counts", {})
     support = {k: float(per.get(k, {}).get("support", counts.get(k, 0)) or 0) for k in labels}
-    f1 = {k: per[k]["f1"] if k in per and per[k].get("support") else None for k in labels}
+    f1: dict[str, float | None] = {
+        k: float(per[k]["f1"]) if k in per and per[k].get("support") else None for k in labels
+    }
     top = max(support.values(), default=0.0)
     out: dict[str, dict[str, float]] = {}
     for k in labels:
-        weak = 1.0 - float(f1[k]) if f1[k] is not None else (1.0 if per else 0.0)
+        score = f1[k]
+        weak = 1.0 - score if score is not None else (1.0 if per else 0.0)
         rare = 1.0 - support[k] / top if top > 0 else 0.0
         out[k] = {
             "support": support[k],
-            "f1": float("nan") if f1[k] is None else float(f1[k]),
+            "f1": float("nan") if score is None else score,
             "weakness": weak,
             "rarity": rare,
             "weight": 1.0 + weak + rare,
@@ -347,8 +351,9 @@ def _mmr(
         j = int(np.argmax(score))  # first maximum: ties follow the seeded order of `look`
         alive[j] = False
         chosen.append(look[j])
-        if docs[j] is not None:
-            taken[docs[j]] = taken.get(docs[j], 0) + 1  # type: ignore[index]
+        d = docs[j]
+        if d is not None:
+            taken[d] = taken.get(d, 0) + 1
         sim = np.asarray(X @ X[j].T.toarray()).ravel()
         newly = alive & (sim >= NEAR_DUPLICATE)
         dupes += int(newly.sum())
@@ -380,7 +385,7 @@ def _frame(
     import pandas as pd
 
     labels = list(model.labels)
-    on = P >= model.thresholds if len(P) else np.zeros((0, len(labels)), dtype=bool)
+    on = model.thresholds <= P if len(P) else np.zeros((0, len(labels)), dtype=bool)
     data: dict[str, Any] = {
         "id": [pool.ids[i] for i in chosen],
         "text": [pool.texts[i] for i in chosen],
@@ -494,7 +499,7 @@ def _add_file(out: Candidates, path: str, base: str) -> None:
     doc = os.path.relpath(path, base) if base else path
     for k, s in enumerate(document.sentences):
         out.ids.append(f"{doc}#{k + 1}")
-        out.texts.append(s.text)
+        out.texts.append(_LINE_BREAK.sub("", s.text))  # a sentence wrapped over lines
         out.docs.append(doc)
         out.extra["start"].append(s.start)
         out.extra["end"].append(s.end)

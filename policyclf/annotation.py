@@ -77,7 +77,7 @@ def labelstudio_config(taxonomy: Taxonomy | None = None) -> str:
         "<View>",
         f"  <Header value={quoteattr(f'{tax.name_zh} {tax.name} (codebook {tax.version})')}/>",
         f'  <Text name="{TO_NAME}" value="$text"/>',
-        f"  <Header value={quoteattr(_INSTRUCTION)} size=\"6\"/>",
+        f'  <Header value={quoteattr(_INSTRUCTION)} size="6"/>',
         f'  <Choices name="{FROM_NAME}" toName="{TO_NAME}" choice="multiple" showInline="false">',
     ]
     for c, key in zip(tax.categories, _HOTKEYS, strict=False):
@@ -90,7 +90,9 @@ def labelstudio_config(taxonomy: Taxonomy | None = None) -> str:
     return "\n".join(lines)
 
 
-def labelstudio_tasks(batch: pd.DataFrame, model_version: str = "policyclf") -> list[dict[str, Any]]:
+def labelstudio_tasks(
+    batch: pd.DataFrame, model_version: str = "policyclf"
+) -> list[dict[str, Any]]:
     """Label Studio tasks, one per batch row, with the model's labels as a prediction."""
     tasks = []
     for row in _records(batch):
@@ -147,9 +149,9 @@ def csv_frame(batch: pd.DataFrame) -> pd.DataFrame:
             "id": batch["id"].astype(str),
             "text": batch["text"],
             "labels": "",
-            "document": batch["doc"] if "doc" in batch else None,
-            "model_labels": batch["labels"] if "labels" in batch else "",
-            "reason": batch["reason"] if "reason" in batch else "",
+            "document": batch.get("doc"),
+            "model_labels": batch.get("labels", ""),
+            "reason": batch.get("reason", ""),
         }
     )
     for c in scores:
@@ -174,9 +176,7 @@ def write_batch(
         ValueError: unknown format, or none given and the extension says none.
     """
     p = Path(path)
-    fmt = format or {".json": "labelstudio", ".csv": "csv", ".jsonl": "jsonl"}.get(
-        p.suffix.lower()
-    )
+    fmt = format or {".json": "labelstudio", ".csv": "csv", ".jsonl": "jsonl"}.get(p.suffix.lower())
     if fmt not in BATCH_FORMATS:
         raise ValueError(
             f"{p}: unknown batch format {format or p.suffix!r}; choose one of "
@@ -221,8 +221,7 @@ def _records(batch: pd.DataFrame) -> list[dict[str, Any]]:
     for col in ("id", "text"):
         if col not in batch.columns:
             raise ValueError(f"a batch needs columns id and text; it has {list(batch.columns)}")
-    records: list[dict[str, Any]] = batch.to_dict(orient="records")
-    return records
+    return [{str(k): v for k, v in r.items()} for r in batch.to_dict(orient="records")]
 
 
 def _present(v: object) -> bool:

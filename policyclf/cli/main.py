@@ -6,6 +6,7 @@ Commands::
     policyclf profile SOURCE…      the policy mix of a corpus by group (table, plot)
     policyclf train --out DIR      train a model (--add FILE… adds your labelled rows)
     policyclf evaluate FILE        score a model on labelled data you held out
+    policyclf suggest SOURCE…      the texts most worth labelling next, as an annotation batch
     policyclf taxonomy             print the codebook (--stats: the corpus label counts)
     policyclf info [MODEL]         a model's metadata, fingerprint and evaluation summary
 
@@ -31,7 +32,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from . import evaluate, info, profile, tag, taxonomy, train
+from . import evaluate, info, profile, suggest, tag, taxonomy, train
 from ._common import (
     EXIT_CODES_HELP,
     EXIT_USAGE,
@@ -43,7 +44,7 @@ from ._common import (
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (tag, profile, train, evaluate, taxonomy, info)
+_COMMANDS = (tag, profile, train, evaluate, suggest, taxonomy, info)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""``policyclf taxonomy``: print the codebook, or the label counts of the bundled corpus."""
+"""``policyclf taxonomy``: print the codebook, the label counts of the bundled corpus, or the
+Label Studio labelling interface generated from the taxonomy."""
 
 from __future__ import annotations
 
@@ -37,6 +38,12 @@ def add_parser(
         help="print the label counts of the bundled corpus (paragraphs and sentences) instead",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of Markdown")
+    p.add_argument(
+        "--labelstudio-config",
+        action="store_true",
+        help="print the Label Studio labelling interface (XML) for the taxonomy instead: "
+        "multiple choice, Chinese and English names, hotkeys 1-9",
+    )
     p.set_defaults(run=run)
     return p
 
@@ -45,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     """Run ``policyclf taxonomy``; returns the exit code."""
     out = sys.stdout
     if args.stats:
+        if args.labelstudio_config:
+            raise UsageError("--stats and --labelstudio-config: choose one")
         if args.taxonomy or args.model:
             raise UsageError("--stats counts the bundled corpus; it takes no --taxonomy/--model")
         from policyclf.corpus import format_label_counts, label_counts
@@ -63,7 +72,13 @@ def run(args: argparse.Namespace) -> int:
         from policyclf.taxonomy import load_taxonomy
 
         tax = load_taxonomy(args.taxonomy)
-    if args.json:
+    if args.labelstudio_config:
+        if args.json:
+            raise UsageError("--labelstudio-config prints XML; it takes no --json")
+        from policyclf.annotation import labelstudio_config
+
+        out.write(labelstudio_config(tax))
+    elif args.json:
         out.write(json.dumps(tax.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(tax.codebook().rstrip("\n") + "\n")
