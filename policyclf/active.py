@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,11 +113,13 @@ def suggest(
 
     Args:
         model: the model to improve.
-        source: a list of texts; a pandas Series; a DataFrame with a text column (and optional
-            ``id`` and ``doc``/``document``/``group`` columns); or documents: a path
-            (``str`` naming an existing file or folder, or ``os.PathLike``) or a list of
-            ``os.PathLike`` paths. Documents are split into sentences by the reader; a
-            CSV/TSV/JSONL/Excel file is a table of texts.
+        source: candidate texts: a list of texts, a pandas Series, or a DataFrame with a text
+            column (and optional ``id`` and ``doc``/``document``/``group`` columns), one text
+            per row; or documents, split into sentences by the reader: what
+            :func:`policyclf.read_corpus` reads — a folder, a file, a glob (as ``str`` naming an
+            existing path or containing ``*``, or ``os.PathLike``), a list of ``os.PathLike``
+            paths, or a CSV/TSV/JSONL/Excel table file with one document (or sentence) per row
+            and a ``text`` column (a ``document`` column groups rows into documents).
         n: how many texts to return (fewer when fewer are eligible).
         strategy: ``"default"`` (uncertainty weighted by label weakness and rarity, with
             diversity), ``"uncertainty"`` (closest to a threshold, nothing else) or
@@ -295,7 +298,7 @@ def candidates(source: Any, *, text_col: str | None = None) -> Candidates:
         _check_texts(texts)
         return Candidates([str(i) for i in source.index], texts, [None] * len(texts))
     if isinstance(source, os.PathLike) or (
-        isinstance(source, str) and "\n" not in source and os.path.exists(source)
+        isinstance(source, str) and "\n" not in source and (os.path.exists(source) or "*" in source)
     ):
         return _from_paths([source])
     if isinstance(source, (str, bytes)):
@@ -462,47 +465,42 @@ def _present(v: object) -> bool:
 
 
 def _from_paths(paths: Sequence[str | os.PathLike[str]]) -> Candidates:
-    """Sentences of documents (files, folders) and rows of tables of texts."""
+    """The sentences of the documents of ``paths`` (read by :func:`policyclf.read_corpus`'s
+    :func:`~policyclf.readers.iter_documents`: files, folders, globs, tables of documents)."""
+    from .readers import iter_documents
+
     out = Candidates([], [], [], {"start": [], "end": []})
+    unreadable: list[str] = []
     for path in paths:
-        p = os.fspath(path)
-        if os.path.isdir(p):
-            files = sorted(
-                os.path.join(root, f)
-                for root, _, names in os.walk(p)
-                for f in names
-                if not f.startswith(".")
-            )
-        elif os.path.exists(p):
-            files = [p]
-        else:
-            raise FileNotFoundError(f"suggest: no such file or folder: {p}")
-        for f in files:
-            _add_file(out, f, base=p if os.path.isdir(p) else os.path.dirname(p))
+        for item in iter_documents(path if isinstance(path, str) else Path(path)):
+            if item.error:
+                unreadable.append(item.error)
+                continue
+            doc = _document_of(item)
+            for k, s in enumerate(item.to_document().sentences):
+                out.ids.append(f"{item.doc}#{k + 1}")
+                out.texts.append(_LINE_BREAK.sub("", s.text))  # a sentence wrapped over lines
+                out.docs.append(doc)
+                out.extra["start"].append(s.start)
+                out.extra["end"].append(s.end)
+    if unreadable:
+        warnings.warn(
+            f"suggest: {len(unreadable)} document(s) could not be read and were skipped: "
+            + "; ".join(unreadable[:5])
+            + (" ..." if len(unreadable) > 5 else ""),
+            UserWarning,
+            stacklevel=3,
+        )
     return out
 
 
-def _add_file(out: Candidates, path: str, base: str) -> None:
-    ext = os.path.splitext(path)[1].lower()
-    if ext in _TABLE_EXT:
-        part = _from_frame(_read_table(path), None, where=path)
-        out.ids += part.ids
-        out.texts += part.texts
-        doc = os.path.relpath(path, base) if base else path
-        out.docs += [d if d is not None else doc for d in part.docs]
-        out.extra["start"] += [None] * len(part)
-        out.extra["end"] += [None] * len(part)
-        return
-    from .reader import read_document
-
-    document = read_document(Path(path))
-    doc = os.path.relpath(path, base) if base else path
-    for k, s in enumerate(document.sentences):
-        out.ids.append(f"{doc}#{k + 1}")
-        out.texts.append(_LINE_BREAK.sub("", s.text))  # a sentence wrapped over lines
-        out.docs.append(doc)
-        out.extra["start"].append(s.start)
-        out.extra["end"].append(s.end)
+def _document_of(item: Any) -> str:
+    """A table row's document column when it has one (rows as sentences), else the item."""
+    for key in ("document", "doc_", "group", "region"):
+        v = item.metadata.get(key)
+        if _present(v):
+            return str(v)
+    return str(item.doc)
 
 
 def _read_table(path: str) -> Any:

@@ -225,3 +225,15 @@ def test_nothing_eligible_gives_an_empty_frame(model: policyclf.Model) -> None:
     assert len(s) == 0
     assert "score_talent" in s.columns
     assert s.attrs["too_short"] == 3
+
+
+def test_table_file_sources_are_read_as_documents(model: policyclf.Model, tmp_path: Path) -> None:
+    table = tmp_path / "rows.csv"
+    pd.DataFrame(
+        {"text": TEXTS, "document": [f"notice-{i % 3}" for i in range(len(TEXTS))]}
+    ).to_csv(table, index=False)
+    s = model.suggest(table, n=6)
+    assert set(s["doc"]) <= {"notice-0", "notice-1", "notice-2"} and s["doc"].nunique() == 3
+    assert set(s["text"]) <= set(TEXTS)
+    globbed = model.suggest(str(DOCS / "*.txt"), n=6)
+    assert len(globbed) == 6 and globbed["doc"].str.endswith(".txt").all()

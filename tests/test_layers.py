@@ -23,11 +23,12 @@ ABOVE_TAGGING = {"evaluation", "persistence", "estimator", "training", "labelfil
 ABOVE_TAGGING |= {"cli", "dask", "analysis", "active"}
 #: The upward calls, each imported only when called: Model.save is a shortcut for
 #: persistence.save_model; Model.tag_corpus/profile and the notebook/HTML views of Tag and
-#: DocumentTags are thin wrappers over policyclf.analysis.
+#: DocumentTags are thin wrappers over policyclf.analysis; Model.suggest over policyclf.active.
 ALLOWED = {
     ("model", "persistence", "save"),
     ("model", "analysis", "tag_corpus"),
     ("model", "analysis", "profile"),
+    ("model", "active", "suggest"),
     ("tags", "analysis", "_repr_html_"),
     ("tags", "analysis", "to_html"),
 }
