@@ -20,18 +20,28 @@ if TYPE_CHECKING:
     from .model import Model
 
 __all__ = [
+    "MIN_BOOTSTRAP_GROUPS",
     "MIN_CHANGE",
+    "NO_DETECTABLE_CHANGE",
     "Report",
     "cohen_kappa",
     "compare_metrics",
     "evaluate",
     "label_metrics",
+    "paired_bootstrap",
     "report_markdown",
 ]
 
 
-#: A per-label F1 change smaller than this is treated as no change ("helped"/"hurt" lists).
+#: A per-label F1 change smaller than this is treated as no change ("helped"/"hurt" lists)
+#: when no interval is available.
 MIN_CHANGE = 0.005
+
+#: The verdict for a label whose interval for the change in F1 contains zero.
+NO_DETECTABLE_CHANGE = "no detectable change"
+
+#: With fewer groups than this, :func:`paired_bootstrap` resamples rows instead of groups.
+MIN_BOOTSTRAP_GROUPS = 5
 
 
 def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
@@ -98,25 +108,128 @@ def compare_metrics(
     after: Mapping[str, Any],
     labels: Sequence[str],
     min_change: float = MIN_CHANGE,
+    *,
+    intervals: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Per-label F1 before/after/change of two :func:`label_metrics` results on the same rows.
 
-    A label is listed under ``helped`` (``hurt``) only when its F1 rose (fell) by at least
-    ``min_change``; smaller changes are treated as no change.
+    With ``intervals`` (a :func:`paired_bootstrap` result) every label gets its interval for
+    the change and a verdict: ``"helped"`` when the whole interval is above zero, ``"hurt"``
+    when it is below, else ``"no detectable change"``. Without intervals a label is listed
+    under ``helped`` (``hurt``) when its F1 rose (fell) by at least ``min_change``.
     """
-    per = {}
+    per: dict[str, dict[str, Any]] = {}
     for k in labels:
         b, a = float(before["labels"][k]["f1"]), float(after["labels"][k]["f1"])
         per[k] = {"before": b, "after": a, "change": a - b}
-    # rounded so that float noise (0.005 computed as 0.00499999...) never decides a listing
-    moved = {k: round(v["change"], 9) for k, v in per.items()}
-    return {
+    out: dict[str, Any] = {
         "labels": per,
         "micro_before": before["micro_f1"],
         "micro_after": after["micro_f1"],
-        "min_change": min_change,
-        "helped": [k for k in labels if moved[k] >= min_change],
-        "hurt": [k for k in labels if moved[k] <= -min_change],
+    }
+    if intervals is not None:
+        for k in labels:
+            lo, hi = intervals["labels"][k]
+            per[k]["interval"] = [lo, hi]
+            per[k]["verdict"] = _verdict(lo, hi)
+        out["micro_interval"] = list(intervals["micro"])
+        out["micro_verdict"] = _verdict(*intervals["micro"])
+        out["interval"] = {k: v for k, v in intervals.items() if k not in ("labels", "micro")}
+        out["helped"] = [k for k in labels if per[k]["verdict"] == "helped"]
+        out["hurt"] = [k for k in labels if per[k]["verdict"] == "hurt"]
+        out["no_detectable_change"] = [
+            k for k in labels if per[k]["verdict"] == NO_DETECTABLE_CHANGE
+        ]
+        return out
+    # rounded so that float noise (0.005 computed as 0.00499999...) never decides a listing
+    moved = {k: round(v["change"], 9) for k, v in per.items()}
+    out["min_change"] = min_change
+    out["helped"] = [k for k in labels if moved[k] >= min_change]
+    out["hurt"] = [k for k in labels if moved[k] <= -min_change]
+    return out
+
+
+def _verdict(lo: float, hi: float) -> str:
+    if lo > 0:
+        return "helped"
+    if hi < 0:
+        return "hurt"
+    return NO_DETECTABLE_CHANGE
+
+
+def paired_bootstrap(
+    Y: np.ndarray,
+    before: np.ndarray,
+    after: np.ndarray,
+    groups: Sequence[str],
+    labels: Sequence[str],
+    *,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """A percentile interval for the change in F1 (after - before) per label and micro, by a
+    paired bootstrap over ``groups`` (documents or regions): whole groups are resampled with
+    replacement and both predictions are scored on the same resample, so rows of one document
+    move together. With fewer than :data:`MIN_BOOTSTRAP_GROUPS` groups, rows are resampled
+    instead (``unit`` says which).
+
+    Args:
+        Y: gold 0/1 array (n, k); before, after: predictions (n, k) of the two models.
+    """
+    Y = np.asarray(Y, dtype=bool)
+    B = np.asarray(before, dtype=bool)
+    A = np.asarray(after, dtype=bool)
+    if not (Y.shape == B.shape == A.shape) or Y.shape[1] != len(labels) or len(groups) != len(Y):
+        raise ValueError(
+            f"shape mismatch: gold {Y.shape}, before {B.shape}, after {A.shape}, "
+            f"{len(labels)} labels, {len(groups)} groups"
+        )
+    names, inv = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
+    unit = "groups"
+    if len(names) < MIN_BOOTSTRAP_GROUPS:
+        inv, unit = np.arange(len(Y)), "rows"
+    G = int(inv.max()) + 1 if len(inv) else 0
+
+    def per_group(P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        tp, fp, fn = (np.zeros((G, Y.shape[1])) for _ in range(3))
+        np.add.at(tp, inv, Y & P)
+        np.add.at(fp, inv, ~Y & P)
+        np.add.at(fn, inv, Y & ~P)
+        return tp, fp, fn
+
+    rng = np.random.default_rng(seed)
+    W = rng.multinomial(G, np.full(G, 1.0 / G), size=n_boot).astype(np.float64) if G else None
+    q = [(1 - level) / 2, 1 - (1 - level) / 2]
+
+    def f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+        denom = 2 * tp + fp + fn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out: np.ndarray = np.where(denom > 0, 2 * tp / np.where(denom > 0, denom, 1), 0.0)
+        return out
+
+    if W is None:
+        zero = (0.0, 0.0)
+        return {"labels": dict.fromkeys(labels, zero), "micro": zero, "unit": unit, "n": 0}
+    cb, ca = per_group(B), per_group(A)
+    rb = [W @ c for c in cb]  # each (n_boot, k)
+    ra = [W @ c for c in ca]
+    d = f1(*ra) - f1(*rb)
+    dm = f1(*(r.sum(axis=1) for r in ra)) - f1(*(r.sum(axis=1) for r in rb))
+    lo, hi = np.quantile(d, q, axis=0)
+    mlo, mhi = np.quantile(dm, q)
+    return {
+        "labels": {
+            k: (round(float(a), 4), round(float(b), 4))
+            for k, a, b in zip(labels, lo, hi, strict=True)
+        },
+        "micro": (round(float(mlo), 4), round(float(mhi), 4)),
+        "method": f"paired bootstrap over {G} {unit}",
+        "unit": unit,
+        "n": G,
+        "n_boot": n_boot,
+        "level": level,
+        "seed": seed,
     }
 
 
@@ -169,6 +282,56 @@ def _metrics_table(m: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _comparison_lines(comp: Mapping[str, Any]) -> list[str]:
+    with_ci = "micro_interval" in comp
+    head = "| label | F1 without added data | F1 with added data | change |"
+    rule = "| --- | ---: | ---: | ---: |"
+    if with_ci:
+        level = comp.get("interval", {}).get("level", 0.95)
+        head += f" {level:.0%} interval | verdict |"
+        rule += " :---: | --- |"
+    out = [head, rule]
+    rows = [
+        (k, v["before"], v["after"], v.get("interval"), v.get("verdict"))
+        for k, v in comp["labels"].items()
+    ]
+    rows.append(
+        (
+            "micro",
+            comp["micro_before"],
+            comp["micro_after"],
+            comp.get("micro_interval"),
+            comp.get("micro_verdict"),
+        )
+    )
+    for k, b, a, ci, verdict in rows:
+        line = f"| {k} | {b:.3f} | {a:.3f} | {a - b:+.3f} |"
+        if with_ci:
+            line += f" [{ci[0]:+.3f}, {ci[1]:+.3f}] | {verdict} |" if ci else " | |"
+        out.append(line)
+    out.append("")
+    if with_ci:
+        meta = comp.get("interval", {})
+        out += [
+            f"Helped: {', '.join(comp['helped']) or 'no label'}; "
+            f"hurt: {', '.join(comp.get('hurt', [])) or 'no label'}; "
+            f"no detectable change: {', '.join(comp.get('no_detectable_change', [])) or 'none'}."
+            f" A label helped (hurt) only when its whole {meta.get('level', 0.95):.0%} interval "
+            f"for the change in F1 is above (below) zero; intervals by "
+            f"{meta.get('method', 'paired bootstrap')} ({meta.get('n_boot', '?')} resamples).",
+            "",
+        ]
+    elif "helped" in comp:
+        min_change = comp.get("min_change", MIN_CHANGE)
+        out += [
+            f"Helped: {', '.join(comp['helped']) or 'no label'}; "
+            f"hurt: {', '.join(comp.get('hurt', [])) or 'no label'} "
+            f"(changes under {min_change:g} are treated as no change).",
+            "",
+        ]
+    return out
+
+
 def report_markdown(report: Mapping[str, Any]) -> str:
     """Render a training or evaluation report as Markdown."""
     out: list[str] = [f"# {report.get('title', 'policyclf evaluation report')}", ""]
@@ -202,25 +365,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     comp = report.get("comparison")
     if comp:
         out += ["## Did the added data help?", "", str(comp.get("note", "")), ""]
-        out += [
-            "| label | F1 without added data | F1 with added data | change |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        for k, v in comp["labels"].items():
-            out.append(f"| {k} | {v['before']:.3f} | {v['after']:.3f} | {v['change']:+.3f} |")
-        out += [
-            f"| micro | {comp['micro_before']:.3f} | {comp['micro_after']:.3f} | "
-            f"{comp['micro_after'] - comp['micro_before']:+.3f} |",
-            "",
-        ]
-        if "helped" in comp:
-            min_change = comp.get("min_change", MIN_CHANGE)
-            out += [
-                f"Helped: {', '.join(comp['helped']) or 'no label'}; "
-                f"hurt: {', '.join(comp.get('hurt', [])) or 'no label'} "
-                f"(changes under {min_change:g} are treated as no change).",
-                "",
-            ]
+        out += _comparison_lines(comp)
     data = report.get("data")
     if data:
         out += ["## Data", ""]

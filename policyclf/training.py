@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .estimator import PolicyClassifier, UngroupedFoldsWarning, binarize, fold_splits
-from .evaluation import Report, compare_metrics, label_metrics
+from .evaluation import Report, compare_metrics, label_metrics, paired_bootstrap
 from .labelfiles import LabelledRow, read_labelled, text_key
 from .model import Model
 from .resources import data_path
@@ -240,7 +240,14 @@ def cross_validate(
         out["comparison"] = {
             "note": f"The same {'grouped ' if grouped else ''}folds, trained with and without the "
             "added rows; both scored on every held-out row (bundled and added).",
-            **compare_metrics(m_before, m_after, labels),
+            **compare_metrics(
+                m_before,
+                m_after,
+                labels,
+                intervals=paired_bootstrap(
+                    Y, pred_without, pred, groups, labels, seed=random_state
+                ),
+            ),
         }
         added = np.asarray(compare_without, dtype=bool)
         if added.any():

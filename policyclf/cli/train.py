@@ -167,20 +167,47 @@ def format_training_summary(metadata: Mapping[str, Any], report: Mapping[str, An
     comparison = report.get("comparison")
     lines.append("")
     if comparison:
+        with_ci = "micro_interval" in comparison
         lines.append("Per-label F1 on the same folds, without and with the added data:")
-        lines.append(f"  {'label':<14}{'without':>9}{'with':>9}{'change':>9}")
-        for k, v in comparison["labels"].items():
-            lines.append(f"  {k:<14}{v['before']:>9.3f}{v['after']:>9.3f}{v['change']:>+9.3f}")
-        before, after = comparison["micro_before"], comparison["micro_after"]
-        lines.append(f"  {'micro':<14}{before:>9.3f}{after:>9.3f}{after - before:>+9.3f}")
+        head = f"  {'label':<14}{'without':>9}{'with':>9}{'change':>9}"
+        lines.append(head + (f"  {'95% interval':<18}verdict" if with_ci else ""))
+        rows = [
+            (k, v["before"], v["after"], v.get("interval"), v.get("verdict"))
+            for k, v in comparison["labels"].items()
+        ]
+        rows.append(
+            (
+                "micro",
+                comparison["micro_before"],
+                comparison["micro_after"],
+                comparison.get("micro_interval"),
+                comparison.get("micro_verdict"),
+            )
+        )
+        for k, b, a, ci, verdict in rows:
+            line = f"  {k:<14}{b:>9.3f}{a:>9.3f}{a - b:>+9.3f}"
+            if with_ci and ci:
+                line += f"  {f'[{ci[0]:+.3f}, {ci[1]:+.3f}]':<18}{verdict}"
+            lines.append(line)
         helped, hurt = comparison.get("helped", []), comparison.get("hurt", [])
         lines.append("")
-        lines.append(
-            "The added data helped: "
-            + (", ".join(helped) if helped else "no label")
-            + ("; hurt: " + ", ".join(hurt) if hurt else "")
-            + " (changes under 0.005 count as no change)."
-        )
+        if with_ci:
+            meta = comparison.get("interval", {})
+            lines.append(
+                "The added data helped: "
+                + (", ".join(helped) if helped else "no label")
+                + "; hurt: "
+                + (", ".join(hurt) if hurt else "no label")
+                + f" (helped/hurt only when the whole 95% interval of the change is above/below "
+                f"zero; {meta.get('method', 'paired bootstrap')})."
+            )
+        else:
+            lines.append(
+                "The added data helped: "
+                + (", ".join(helped) if helped else "no label")
+                + ("; hurt: " + ", ".join(hurt) if hurt else "")
+                + " (changes under 0.005 count as no change)."
+            )
     elif overall:
         lines.append(f"Per-label scores ({kind.lower()} cross-validation):")
         lines.append(f"  {'label':<14}{'precision':>10}{'recall':>9}{'F1':>8}{'support':>9}")
