@@ -128,12 +128,21 @@ def bootstrap_interval(
     n = np.zeros((n_boot, 1))
     for j, i in enumerate(docs):
         L = np.asarray(group.labelled[i], float)
-        S = np.asarray(group.scores[i], float)
         m = len(L)
-        inner = rng.multinomial(m, np.full(m, 1.0 / m), size=n_boot).astype(float)  # (B, m)
         c = doc_counts[:, j : j + 1].astype(float)
-        lab += c * (inner @ L)
-        sc += c * (inner @ S)
+        if method == "probability":
+            S = np.asarray(group.scores[i], float)
+            idx = rng.integers(0, m, size=(n_boot, m))  # the drawn units of each replicate
+            for q in range(k):
+                lab[:, q] += c[:, 0] * L[:, q][idx].sum(axis=1)
+                sc[:, q] += c[:, 0] * S[:, q][idx].sum(axis=1)
+        else:
+            # Resampling units and summing their 0/1 label rows is drawing a multinomial over
+            # the document's distinct label patterns (at most 2**k): the same distribution,
+            # much faster for long documents.
+            patterns, counts = np.unique(L, axis=0, return_counts=True)
+            inner = rng.multinomial(m, counts / m, size=n_boot).astype(float)  # (B, patterns)
+            lab += c * (inner @ patterns)
         n += c * m
     tpr, fpr = rates if rates is not None else (None, None)
     values = estimate(lab, sc, n, method, tpr, fpr)

@@ -374,22 +374,59 @@ def profile_tagged(
 _YEAR = re.compile(r"(1[89]\d\d|20\d\d)")
 
 
+#: Columns the year of ``by="year"`` is taken from, in order, when a document has no ``year``.
+DATE_COLUMNS = (
+    "date",
+    "released",
+    "issued",
+    "published",
+    "pubdate",
+    "publish_date",
+    "发布日期",
+    "成文日期",
+    "发文日期",
+    "日期",
+)
+
+
 def _group_values(frame: pd.DataFrame, by: str | None) -> list[Any]:
     if by is None:
         return ["all"] * len(frame)
-    if by == "year" and by in frame.columns and "date" in frame.columns:
-        # a sidecar's or table's year where given, else the year of the document's date
-        dates = frame["date"].tolist()
-        values = [_year_of(d) if _missing(v) else v for v, d in zip(frame[by], dates, strict=True)]
+    if by == "year":
+        sources = [c for c in ("year", *DATE_COLUMNS) if c in frame.columns]
+        if not sources:
+            raise KeyError(
+                "profile: no column 'year', nor a date column to take the year from "
+                f"({', '.join(DATE_COLUMNS)}); the columns are {_shown_columns(frame)}"
+            )
+        # the year column where given, else the year of the first date column that has one
+        columns = [frame[c].tolist() for c in sources]
+        values = []
+        for row in zip(*columns, strict=True):
+            year = None
+            for c, v in zip(sources, row, strict=True):
+                year = (None if _missing(v) else v) if c == "year" else _year_of(v)
+                if year is not None:
+                    break
+            values.append(year)
     elif by in frame.columns:
         values = frame[by].tolist()
-    elif by == "year" and "date" in frame.columns:
-        values = [_year_of(v) for v in frame["date"].tolist()]
     else:
-        extra = " (and no 'date' column to take the year from)" if by == "year" else ""
-        cols = [c for c in frame.columns if not str(c).startswith("score_")]
-        raise KeyError(f"profile: no column {by!r} to group by{extra}; the columns are {cols}")
-    return [MISSING_GROUP if _missing(v) else _plain(v) for v in values]
+        raise KeyError(
+            f"profile: no column {by!r} to group by; the columns are {_shown_columns(frame)}"
+        )
+    out = [MISSING_GROUP if _missing(v) else _plain(v) for v in values]
+    if out and all(v == MISSING_GROUP for v in out):
+        warnings.warn(
+            f"profile: no document has a value for {by!r}; all are in the group {MISSING_GROUP}",
+            UserWarning,
+            stacklevel=4,
+        )
+    return out
+
+
+def _shown_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if not str(c).startswith("score_")]
 
 
 def _year_of(value: Any) -> Any:

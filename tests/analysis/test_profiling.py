@@ -174,3 +174,21 @@ def test_error_rates_from_an_evaluation_of_a_coded_sample(
         assert row.adjusted_share == pytest.approx(min(1.0, row.share / 0.9))
     with pytest.raises(ValueError, match="lack"):
         _profile(model, tagged, rates=ErrorRates({}, "empty"))
+
+
+def test_year_from_a_release_date_column_and_a_warning_when_no_year(
+    model: policyclf.Model, docs: pd.DataFrame
+) -> None:
+    released = ["2013-08-21", "2014-01-02", "2014-12-31", "2016-05-05", None, ""]
+    p = _profile(
+        model, docs.drop(columns="year").assign(released=released), by="year", id_col="doc"
+    )
+    assert p.groups == [2013, 2014, 2016]  # c (2014) read; broken/empty are errors
+    nodate = docs.drop(columns="year").assign(released="")
+    with pytest.warns(UserWarning) as caught:
+        q = model.profile(nodate, by="year", id_col="doc", n_boot=10)
+    assert any("no document has a value for 'year'" in str(w.message) for w in caught)
+    assert q.groups == [MISSING_GROUP]
+    tagged = model.tag_corpus(docs, id_col="doc").drop(columns=["year", "date"])
+    with pytest.raises(KeyError, match="no column 'year', nor a date column"):
+        _profile(model, tagged, by="year")
