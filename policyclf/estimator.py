@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 
-from .features import Featurizer
+from .features import AnalysedText, Featurizer
 from .model import Model
 from .taxonomy import Taxonomy, load_taxonomy
 from .text import is_chinese_text
@@ -139,6 +139,9 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         taxonomy: a :class:`Taxonomy`, a path to a taxonomy file, or None for the bundled one;
             its ids are the labels and its cue terms feed the cue features.
         use_cues: add one cue-count feature per label from the taxonomy's cue terms.
+        frames: add one feature per sentence-frame group of ``labels/frames.toml`` (a document
+            talking about itself, a target, a procedure, an action, a field outside innovation
+            policy, ...), counted like the cue terms.
         cue_scale: weight of the cue features relative to the (L2-normalised) text features.
         char_bigrams: add Chinese character-bigram features beside the words.
         C: inverse regularisation strength of each logistic regression.
@@ -168,6 +171,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         taxonomy: Taxonomy | str | None = None,
         *,
         use_cues: bool = True,
+        frames: bool = True,
         cue_scale: float = 0.5,
         char_bigrams: bool = True,
         C: float = 100.0,
@@ -179,6 +183,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
     ) -> None:
         self.taxonomy = taxonomy
         self.use_cues = use_cues
+        self.frames = frames
         self.cue_scale = cue_scale
         self.char_bigrams = char_bigrams
         self.C = C
@@ -197,7 +202,11 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
     def _fit_core(
         self, texts: Sequence[str], Y: np.ndarray, tax: Taxonomy
     ) -> tuple[Featurizer, np.ndarray, np.ndarray]:
-        cues = [c.cues for c in tax.categories] if self.use_cues else None
+        cues = [c.cues for c in tax.categories] if self.use_cues else []
+        if self.frames:
+            from .frames import load_frames
+
+            cues += [f.terms for f in load_frames()]
         feat = Featurizer(
             cues, char_bigrams=self.char_bigrams, cue_scale=self.cue_scale, min_df=self.min_df
         ).fit(texts)
@@ -359,7 +368,11 @@ def _texts(X: Iterable[str]) -> list[str]:
 
 def _chinese_mask(texts: Sequence[str]) -> np.ndarray:
     """True for texts the model scores (at least one Chinese character after normalising)."""
-    return np.fromiter((is_chinese_text(t) for t in texts), dtype=bool, count=len(texts))
+    return np.fromiter(
+        (isinstance(t, AnalysedText) or is_chinese_text(t) for t in texts),
+        dtype=bool,
+        count=len(texts),
+    )
 
 
 def fold_splits(

@@ -30,7 +30,7 @@ import numpy as np
 from .text import normalize
 from .tokenize import tokenize
 
-__all__ = ["Analysis", "Featurizer", "SparseRows", "char_bigrams"]
+__all__ = ["Analysis", "AnalysedText", "Featurizer", "SparseRows", "char_bigrams"]
 
 _CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _HAS_WORD_CHAR = re.compile(r"\w")
@@ -97,6 +97,31 @@ def char_bigrams(text: str) -> list[str]:
     for run in _CJK_RUN.findall(text):
         out += [run[i : i + 2] for i in range(len(run) - 1)]
     return out
+
+
+class AnalysedText(str):
+    """A training text known by its analysis only: its terms and cue matches, not its characters.
+
+    Training data that may not be shipped as text (the coded sentences of the real documents in
+    ``../shared/pool``) is shipped as these: the ``str`` value is an id (``pool:<doc>:<start>-<end>
+    :<hash>``), never read as text; ``terms`` are the word and ``#`` bigram terms with their counts
+    in first-occurrence order (words first), and ``cues`` the cue and frame terms matched, in order.
+    :class:`Featurizer` fits and transforms them exactly as it would the text they came from.
+    """
+
+    terms: tuple[tuple[str, int], ...]
+    cues: tuple[str, ...]
+
+    def __new__(
+        cls, key: str, terms: Iterable[tuple[str, int]], cues: Iterable[str]
+    ) -> AnalysedText:
+        obj = super().__new__(cls, key)
+        obj.terms = tuple((str(t), int(c)) for t, c in terms)
+        obj.cues = tuple(cues)
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (AnalysedText, (str(self), self.terms, self.cues))
 
 
 @dataclass(frozen=True)
@@ -242,7 +267,10 @@ class Featurizer:
         df: Counter[str] = Counter()
         n = 0
         for text in texts:
-            df.update(set(self.terms(normalize(text))))
+            if isinstance(text, AnalysedText):
+                df.update(t for t, _ in text.terms)
+            else:
+                df.update(set(self.terms(normalize(text))))
             n += 1
         kept = sorted(t for t, c in df.items() if c >= self.min_df)
         self.vocabulary = {t: i for i, t in enumerate(kept)}
@@ -251,8 +279,42 @@ class Featurizer:
 
     def transform(self, texts: Iterable[str], *, normalized: bool = False) -> SparseRows:
         """Feature rows for texts (normalised first unless ``normalized=True``)."""
+        texts = list(texts)
+        if any(isinstance(t, AnalysedText) for t in texts):
+            return self._transform_analysed(texts, normalized=normalized)
         norms = [t if normalized else normalize(t) for t in texts]
         return self._transform(norms).rows
+
+    def analyse(self, text: str, key: str) -> AnalysedText:
+        """``text`` as an :class:`AnalysedText` called ``key`` (its terms and cue matches)."""
+        norm = normalize(text)
+        return AnalysedText(key, Counter(self.terms(norm)).items(), self.cue_matches(norm))
+
+    def _transform_analysed(self, texts: Sequence[str], *, normalized: bool) -> SparseRows:
+        """Feature rows from term counts: the same floats as :meth:`_transform` on the texts."""
+        vocab = self.vocabulary
+        items = [
+            t if isinstance(t, AnalysedText) else self.analyse(t if normalized else normalize(t), "")
+            for t in texts
+        ]
+        entry_text: list[int] = []
+        entry_term: list[int] = []
+        tfs: list[int] = []
+        for r, a in enumerate(items):
+            for term, count in a.terms:
+                i = vocab.get(term)
+                if i is not None:
+                    entry_text.append(r)
+                    entry_term.append(i)
+                    tfs.append(count)
+        cues = [[c for c in a.cues if c in self._cue_cats] for a in items]
+        return self._rows(
+            len(items),
+            np.array(entry_text, dtype=np.int64),
+            np.array(entry_term, dtype=np.int64),
+            np.array(tfs, dtype=np.int64),
+            cues,
+        )
 
     def _transform(self, norms: Sequence[str]) -> TransformedBatch:
         """Feature rows of normalised texts, with the words and cue matches seen in each.
@@ -267,6 +329,18 @@ class Featurizer:
         all_cues = [cue_re.findall(t) if cue_re is not None else [] for t in norms]
         count = self._count_batch if _whole_batch(norms) else self._count_each
         entry_text, entry_term, tf, n_tokens, has_oov = count(norms, all_words)
+        rows = self._rows(n, entry_text, entry_term, tf, all_cues)
+        return TransformedBatch(rows, all_words, all_cues, n_tokens, has_oov.tolist())
+
+    def _rows(
+        self,
+        n: int,
+        entry_text: np.ndarray,
+        entry_term: np.ndarray,
+        tf: np.ndarray,
+        all_cues: Sequence[list[str]],
+    ) -> SparseRows:
+        """Rows from each text's (term, count) entries, in first-occurrence order, and cues."""
         # sublinear tf * idf, L2-normalised per text. The squared norm is ``w @ w`` text by
         # text, as the per-text code always computed it: BLAS adds in its own order, and any
         # other order could change the last bit of a weight (and of a retrained model).
@@ -283,8 +357,7 @@ class Featurizer:
         indices = np.concatenate([entry_term, len(self.vocabulary) + cue_cat])[order]
         data = np.concatenate([w, cue_value])[order]
         indptr = np.concatenate([[0], np.cumsum(np.bincount(text_of, minlength=n))])
-        rows = SparseRows(data, indices, indptr, self.n_features)
-        return TransformedBatch(rows, all_words, all_cues, n_tokens, has_oov.tolist())
+        return SparseRows(data, indices, indptr, self.n_features)
 
     def _count_each(
         self, norms: Sequence[str], all_words: Sequence[list[str]]

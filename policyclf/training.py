@@ -51,6 +51,7 @@ UNGROUPED = (
 #: (see benchmarks/design.py and the README's "How the default model was chosen").
 DEFAULT_PARAMS: dict[str, Any] = {
     "use_cues": True,
+    "frames": True,
     "cue_scale": 0.5,
     "char_bigrams": True,
     "C": 100.0,
@@ -101,6 +102,14 @@ def base_rows(taxonomy: Taxonomy | None = None) -> list[LabelledRow]:
                     r.text, r.labels, r.id, f"supplement:{r.group}", "labels/supplement.csv", r.row
                 )
             )
+    from .pool import LABELS_FILE, pool_training_texts
+
+    for text, span in pool_training_texts():
+        rows.append(
+            LabelledRow(
+                text, span.labels, span.key, f"pool:{span.doc}", "/".join(LABELS_FILE), 0
+            )
+        )
     if tax.ids != bundled.ids:
         unknown = sorted({k for r in rows for k in r.labels} - set(tax.ids))
         if unknown:
@@ -141,6 +150,8 @@ def _kind(r: LabelledRow) -> str:
         return "codebook examples"
     if r.source == "labels/supplement.csv":
         return "supplement"
+    if r.source == "labels/pool/sentences.csv":
+        return "pool sentences"
     return "added rows"
 
 

@@ -162,7 +162,7 @@ def test_installed_tag_texts(command: str, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in r.stdout.splitlines()]  # piped: JSON Lines by default
     assert [row["text"] for row in rows] == [TALENT, FUND]
-    assert rows[0]["labels"] == ["talent"]
+    assert "talent" in rows[0]["labels"]
     assert set(rows[1]["labels"]) >= {"finance"}
     assert set(rows[0]["scores"]) == set(LABELS)
     assert any(term == "安家补贴" for term, _ in rows[0]["evidence"]["talent"])
@@ -202,7 +202,7 @@ def test_installed_tag_document_and_csv(command: str, tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     assert [row["id"] for row in rows] == ["a", "b", "c"]
     assert [row["note"] for row in rows] == ["x", "y", "z"]
-    assert rows[0]["labels"] == "talent" and rows[1]["error"] == "row 3: empty text"
+    assert "talent" in rows[0]["labels"].split(";") and rows[1]["error"] == "row 3: empty text"
     assert rows[1]["score_talent"] == "" and float(rows[0]["score_talent"]) > 0.5
     assert "1 of 3 rows could not be tagged" in r.stderr
     r = run_cli(command, "tag", "-f", str(table), "--strict", cwd=tmp_path)
@@ -237,7 +237,7 @@ def test_installed_train_info_evaluate(command: str, tmp_path: Path) -> None:
     assert "verified" in r.stdout and "yes" in r.stdout
 
     r = run_cli(command, "tag", "--model", str(out), "培养青年科技人才。", cwd=tmp_path)
-    assert r.returncode == 0 and json.loads(r.stdout)["labels"] == ["talent"]
+    assert r.returncode == 0 and "talent" in json.loads(r.stdout)["labels"]
 
     r = run_cli(
         command, "evaluate", "--model", str(out), str(labels), "--format", "json", cwd=tmp_path
@@ -317,7 +317,7 @@ def test_installed_ctrl_c_exits_130(command: str, tmp_path: Path) -> None:
     assert p.stdin is not None and p.stdout is not None and p.stderr is not None
     p.stdin.write(TALENT.encode() + b"\n")
     p.stdin.flush()
-    assert json.loads(p.stdout.readline())["labels"] == ["talent"]  # now inside the loop
+    assert "talent" in json.loads(p.stdout.readline())["labels"]  # now inside the loop
     p.send_signal(signal.SIGINT)
     assert p.wait(timeout=30) == 130
     err = p.stderr.read().decode()
@@ -411,7 +411,7 @@ def test_tag_stdin_bad_bytes_and_encoding(cli: Any) -> None:
     assert [x["line"] for x in rows] == [1, 2, 3]
     assert rows[1]["error"] == "line 2: bytes that are not valid utf-8"
     assert rows[1]["scores"] == dict.fromkeys(LABELS)
-    assert rows[0]["labels"] == ["talent"] and rows[2]["error"] == ""
+    assert "talent" in rows[0]["labels"] and rows[2]["error"] == ""
     assert "1 of 3 lines could not be tagged" in r.err and "--encoding gb18030" in r.err
     assert r.code == 0
     gbk = (TALENT + "\n" + STATS + "\n").encode("gb18030")
@@ -463,14 +463,14 @@ def test_tag_tsv_excel_and_text_col(cli: Any, tmp_path: Path) -> None:
     r = cli("tag", "-f", str(tsv))
     assert r.code == 1 and "--text-col 内容" in r.err
     r = cli("tag", "-f", str(tsv), "--text-col", "内容", "--format", "csv")
-    assert r.code == 0 and r.csv()[0]["labels"] == "talent" and r.csv()[0]["编号"] == "1"
+    assert r.code == 0 and "talent" in r.csv()[0]["labels"].split(";") and r.csv()[0]["编号"] == "1"
     pd = pytest.importorskip("pandas")
     pytest.importorskip("openpyxl")
     xlsx = tmp_path / "rows.xlsx"
     pd.DataFrame({"text": [TALENT, None, 42, FUND], "n": [1, 2, 3, 4]}).to_excel(xlsx, index=False)
     rows = cli("tag", "-f", str(xlsx)).jsonl()
     assert [x["n"] for x in rows] == [1, 2, 3, 4]
-    assert rows[0]["labels"] == ["talent"] and rows[3]["error"] == ""
+    assert "talent" in rows[0]["labels"] and rows[3]["error"] == ""
     assert rows[1]["error"] == "row 3: empty cell"
     assert rows[2]["error"] == "row 4: not text (a number: 42)"
 
@@ -492,7 +492,7 @@ def test_tag_jsonl_bad_records(cli: Any, tmp_path: Path) -> None:
     r = cli("tag", "-f", str(path))
     rows = r.jsonl()
     assert len(rows) == 8  # the blank line is not a record
-    assert rows[0]["meta"] == {"k": [1, 2]} and rows[0]["labels"] == ["talent"]
+    assert rows[0]["meta"] == {"k": [1, 2]} and "talent" in rows[0]["labels"]
     assert [x["error"].split(":")[0] for x in rows[1:]] == [
         f"line {n}" for n in (3, 4, 5, 6, 7, 8, 9)
     ]
@@ -550,7 +550,7 @@ def test_tag_output_file_csv_has_bom(cli: Any, tmp_path: Path) -> None:
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # so that Excel shows Chinese
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0]["labels"] == "talent"
+    assert "talent" in rows[0]["labels"].split(";")
     r = cli("tag", TALENT, "-o", str(tmp_path / "no" / "such" / "dir.csv"))
     assert r.code == 1 and "cannot write" in r.err
 

@@ -82,7 +82,7 @@ def test_wheel_installs_into_clean_venv_and_tags(wheel: Path, tmp_path: Path) ->
     command = str(bindir / ("policyclf.exe" if os.name == "nt" else "policyclf"))
     tagged = _run([command, "tag", TEXT], cwd=elsewhere)
     row = json.loads(tagged.stdout)
-    assert row["text"] == TEXT and row["labels"] == ["talent"]
+    assert row["text"] == TEXT and "talent" in row["labels"]
 
     where = _run(
         [str(python), "-c", "import policyclf; print(policyclf.default_model_path())"],
