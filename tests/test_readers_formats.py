@@ -85,6 +85,20 @@ def test_html_metadata_from_meta_tags_and_the_information_box() -> None:
     }
 
 
+def test_html_information_box_outside_the_article_gives_metadata() -> None:
+    page = (
+        "<html><body><table class='xxgk'><tr><td>发文字号：</td><td>某政办字〔2021〕8号</td>"
+        "<td>成文日期：</td><td>2021年5月6日</td></tr></table>"
+        "<div id='zoom'><p>某市关于支持人才发展的通知</p><p>对引进人才给予补贴。</p></div>"
+        "<div class='footer'>主办：某市人民政府办公室</div></body></html>"
+    )
+    d = parse_html(page)
+    assert [p.text for p in d.paragraphs] == ["对引进人才给予补贴。"]
+    assert d.metadata["doc_number"] == "某政办字〔2021〕8号"
+    assert d.metadata["date"] == "2021-05-06"
+    assert d.metadata["title"] == "某市关于支持人才发展的通知"
+
+
 def test_html_file_in_gbk_with_a_meta_charset(tmp_path: Path) -> None:
     path = tmp_path / "page.htm"
     path.write_bytes(PAGE.replace("utf-8", "gbk").encode("gbk"))

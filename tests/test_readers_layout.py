@@ -111,6 +111,12 @@ def test_numbered_sentences_are_not_split(line: str) -> None:
     assert [p.text for p in d.paragraphs] == [line]
 
 
+def test_table_of_contents_lines_are_not_split_at_their_leaders() -> None:
+    d = parse_document("目录\n三、建设内容..........1\n（一）指导思想……2\n正文开始。\n")
+    assert [h.text for h in d.headings][-2:] == ["三、建设内容..........1", "（一）指导思想……2"]
+    assert [p.text for p in d.paragraphs] == ["正文开始。"]
+
+
 @pytest.mark.parametrize(
     "line",
     [

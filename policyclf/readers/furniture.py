@@ -262,9 +262,12 @@ DOC_NUMBER_RE = re.compile(
 )
 
 
+_SENTENCE_END = re.compile("[。！？!?]")
+
+
 def is_furniture(line: str) -> bool:
     """True when ``line`` (already trimmed) is government-site page furniture."""
-    if not line or len(line) > _MAX_FURNITURE_CHARS or any(c in "。！？!?" for c in line):
+    if not line or len(line) > _MAX_FURNITURE_CHARS or _SENTENCE_END.search(line):
         return False
     if _KEY_RE.match(line):
         return True

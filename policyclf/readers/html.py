@@ -17,8 +17,9 @@ Headings: ``h1``–``h6`` become heading hints (see :mod:`policyclf.readers.layo
 ``<title>`` and the ``<meta>`` tags ArticleTitle / title, PubDate / publishdate / date,
 ContentSource / author / issuer, and 发文字号 / doc_number give metadata. When the page has an
 article element (``article``, ``main`` or an element whose class/id names the content:
-``article``, ``content``, ``TRS_Editor``, ``zwgk``, ``pages_content``…), only it is read,
-together with the first ``h1`` outside it when it has none.
+``article``, ``content``, ``TRS_Editor``, ``zwgk``, ``pages_content``, ``zoom``…), only it is
+read, together with the first ``h1`` outside it when it has none; an information box outside
+it (索引号/发布机构/发文字号…) still gives metadata.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from ..exceptions import DocumentReadError
 from .decode import decode_bytes
 from .document import HEADING_PATTERNS, Document
+from .furniture import furniture_fields, is_furniture
 from .layout import parse_document
 from .sentences import ends_sentence
 
@@ -308,6 +310,7 @@ def html_to_blocks(markup: str) -> tuple[list[tuple[str, int | None]], dict[str,
     parser.feed(markup)
     parser.close()
     blocks = parser.blocks
+    box: dict[str, str] = {}
     if parser.saw_content and any(inside for _, _, inside in blocks):
         inside = [(t, h) for t, h, c in blocks if c]
         if not any(h is not None and h <= 2 for _, h in inside):
@@ -315,9 +318,16 @@ def html_to_blocks(markup: str) -> tuple[list[tuple[str, int | None]], dict[str,
             if title is not None:
                 inside.insert(0, title)
         chosen = inside
+        # an information box outside the article still states the document's metadata
+        for text, _, inside_content in blocks:
+            if not inside_content and is_furniture(text):
+                for k, v in furniture_fields(text).items():
+                    box.setdefault(k, v)
     else:
         chosen = [(t, h) for t, h, _ in blocks]
     meta = dict(parser.meta)
+    for k, v in box.items():
+        meta.setdefault(k, v)
     page_title = " ".join("".join(parser.page_title).split())
     if page_title and "title" not in meta:
         # "标题_网站名" / "标题 - 网站名": keep the title part

@@ -292,8 +292,12 @@ def _split_inline_heading(text: str, ln: _Line) -> list[_Line]:
     for i in range(head_start, limit):
         ch = content[i]
         if ch in "。.":
-            if ch == "." and i + 1 < len(content) and content[i + 1].isdigit():
-                return [ln]
+            if (
+                ch == "."
+                and i + 1 < len(content)
+                and (content[i + 1].isdigit() or content[i + 1] in ".…·")
+            ):
+                return [ln]  # a number (1.5倍) or a table-of-contents leader (总则……1)
             cut = i + 1
             break
         if ch in " \t\u3000":

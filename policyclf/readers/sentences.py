@@ -10,6 +10,8 @@ surrounding whitespace, and a paragraph without terminal punctuation is one sent
 
 from __future__ import annotations
 
+import re
+
 from .document import Sentence
 
 __all__ = [
@@ -123,9 +125,12 @@ TERMINATORS = _TERMINATORS
 CLOSERS = _CLOSERS
 
 
+_TERMINATOR_RE = re.compile("[。！？；!?;]")
+
+
 def has_terminator(s: str) -> bool:
     """True when ``s`` contains sentence-final punctuation."""
-    return any(c in _TERMINATORS for c in s)
+    return _TERMINATOR_RE.search(s) is not None
 
 
 def ends_sentence(line: str) -> bool:
