@@ -221,6 +221,22 @@ def test_pdf_text_layer_lines_joined_into_paragraphs(tmp_path: Path) -> None:
     assert d.metadata["title"] == "文件属性标题"
 
 
+def test_pdf_running_headers_and_converter_titles_are_dropped(tmp_path: Path) -> None:
+    pytest.importorskip("pypdf")
+    header = "某省科学技术厅文件"
+    pages = [
+        [header, "一、总体要求", "加强统筹协调。", "1"],
+        [header, "二、主要任务", "建设创新平台。", "2"],
+        [header, "三、保障措施", "加强组织领导。", "3"],
+    ]
+    path = tmp_path / "running.pdf"
+    path.write_bytes(text_pdf(pages, title="Microsoft Word - tongzhi.docx"))
+    d = read_file(path)
+    assert header not in d.text
+    assert [p.text for p in d.paragraphs] == ["加强统筹协调。", "建设创新平台。", "加强组织领导。"]
+    assert d.metadata["title"] == ""
+
+
 def test_image_only_pdf_says_there_is_no_text_layer(tmp_path: Path) -> None:
     pytest.importorskip("pypdf")
     path = tmp_path / "scan.pdf"

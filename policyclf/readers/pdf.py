@@ -10,7 +10,10 @@ PDF text comes as visual lines. Lines are joined back into paragraphs: a line co
 previous one when the previous line does not end a sentence (。！？；: or a closing bracket after
 one) and runs (nearly) to the right margin — at least 90% of the longest line on its page — and
 the line itself does not start with a heading number. Page numbers standing alone (``- 3 -``,
-``3``, ``第3页``) are dropped. The document information ``/Title`` gives the title metadata.
+``3``, ``第3页``) are dropped, and so are running headers and footers (a line repeated at the top
+or bottom of at least half the pages, and of at least three). The document information
+``/Title`` gives the title metadata, unless it is a file name or a converter's leftover
+("Microsoft Word - 通知.docx") without Chinese.
 """
 
 from __future__ import annotations
@@ -36,13 +39,33 @@ def _starts_heading(line: str) -> bool:
     return any(p.match(line) for _, p in HEADING_PATTERNS) or line.startswith("第")
 
 
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Lines repeated at the top or bottom of many pages: running headers and footers."""
+    if len(pages) < 3:
+        return set()
+    counts: dict[str, int] = {}
+    for lines in pages:
+        for line in {*lines[:2], *lines[-2:]}:
+            counts[line] = counts.get(line, 0) + 1
+    need = max(3, (len(pages) + 1) // 2)
+    return {line for line, n in counts.items() if n >= need}
+
+
 def join_pdf_lines(pages: list[str]) -> str:
     """Join the visual lines of each page back into paragraphs (see the module docstring)."""
+    split = [
+        [
+            ln
+            for ln in (raw.strip() for raw in page.splitlines())
+            if ln and not _PAGE_NUMBER.match(ln)
+        ]
+        for page in pages
+    ]
+    running = _running_lines(split)
     out: list[str] = []
     carry = ""  # a paragraph running on from the previous line (or page)
-    for page in pages:
-        lines = [ln.strip() for ln in page.splitlines()]
-        lines = [ln for ln in lines if ln and not _PAGE_NUMBER.match(ln)]
+    for lines in split:
+        lines = [ln for ln in lines if ln not in running]
         if not lines:
             continue
         width = max(len(ln) for ln in lines)
@@ -59,6 +82,13 @@ def join_pdf_lines(pages: list[str]) -> str:
     if carry:
         out.append(carry)
     return "\n".join(out)
+
+
+def _clean_title(title: str) -> str:
+    """A PDF's /Title, unless it is a file name or a converter's leftover."""
+    title = re.sub(r"^(?:Microsoft\s+(?:Word|PowerPoint|Excel)\s*-\s*)", "", title.strip())
+    title = re.sub(r"\.(?:docx?|wps|pdf|txt)$", "", title, flags=re.IGNORECASE).strip()
+    return title if re.search("[\u4e00-\u9fff]", title) else ""
 
 
 def read_pdf(path: str | Path) -> Document:
@@ -104,7 +134,7 @@ def read_pdf(path: str | Path) -> Document:
         title = ""
         try:
             info = reader.metadata
-            title = str(info.title or "").strip() if info is not None else ""
+            title = _clean_title(str(info.title or "")) if info is not None else ""
         except Exception:
             title = ""
     except (DocumentReadError, MemoryError):
