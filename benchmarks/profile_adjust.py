@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import csv
-import hashlib
 import json
 import sys
 import time
@@ -38,6 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,53 +44,29 @@ sys.path.insert(0, str(ROOT))
 
 import policyclf  # noqa: E402
 from policyclf.analysis.profiling import profile_tagged  # noqa: E402
-from policyclf.analysis.rates import rates_for  # noqa: E402
-
-POOL_LABELS = ROOT / "labels" / "pool" / "sentences.csv"
-POOL_FILES = ("policies.jsonl", "government_work_reports.jsonl")
-
-
-def _pool_dir(arg: str | None) -> Path | None:
-    for c in (arg, ROOT.parent / "shared" / "pool"):
-        if c and all((Path(c) / n).is_file() for n in POOL_FILES):
-            return Path(c)
-    return None
-
-
-def _pool_texts(pool: Path) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name in POOL_FILES:
-        with (pool / name).open(encoding="utf-8") as f:
-            for line in f:
-                rec = json.loads(line)
-                out[rec["id"]] = rec["text"]
-    return out
+from policyclf.analysis.rates import ErrorRates, error_rates, rates_for  # noqa: E402
+from policyclf.pool import PoolSpan, check_spans, find_pool, load_pool_labels, pool_texts  # noqa: E402
 
 
 def _collection(doc: str) -> str:
     return "GWR" if doc.startswith("gwr-") else doc.split("-")[0]
 
 
-def pool_units(split: str, texts: dict[str, str], labels: tuple[str, ...]) -> pd.DataFrame:
-    """The coded sentences of one split: doc, collection, text (in memory only), gold labels."""
-    rows = []
-    with POOL_LABELS.open(encoding="utf-8", newline="") as f:
-        for r in csv.DictReader(f):
-            if r["split"] != split:
-                continue
-            text = texts[r["doc"]][int(r["start"]) : int(r["end"])]
-            if hashlib.sha1(text.encode("utf-8")).hexdigest()[:16] != r["sha1"]:
-                raise SystemExit(f"{POOL_LABELS}: span {r['doc']}:{r['start']}-{r['end']} changed")
-            gold = {x for x in r["labels"].split(";") if x}
-            rows.append(
-                {
-                    "doc": r["doc"],
-                    "collection": _collection(r["doc"]),
-                    "text": text,
-                    **{f"gold_{k}": k in gold for k in labels},
-                }
-            )
-    return pd.DataFrame(rows)
+def pool_units(
+    spans: list[PoolSpan], texts: dict[str, str], labels: tuple[str, ...]
+) -> pd.DataFrame:
+    """Coded sentences: doc, collection, text (in memory only), gold labels."""
+    return pd.DataFrame(
+        [
+            {
+                "doc": s.doc,
+                "collection": _collection(s.doc),
+                "text": texts[s.doc][s.start : s.end],
+                **{f"gold_{k}": k in s.labels for k in labels},
+            }
+            for s in spans
+        ]
+    )
 
 
 def heldout_units(labels: tuple[str, ...]) -> pd.DataFrame:
@@ -167,8 +142,65 @@ def evaluate(model: policyclf.Model, tagged: pd.DataFrame, by: str, n_boot: int)
             "coverage": float(inside.to_numpy().mean()),
             "mean_interval_pp": float(100 * (high - low).to_numpy().mean()),
         }
+    if tagged["doc"].nunique() >= 4:
+        res["methods"]["acc (rates from coded half)"] = cross_fitted(
+            model, tagged, by, gold, n_boot
+        )
     res["gold_mean_share"] = {k: float(gold[k].mean()) for k in labels}
     return res
+
+
+def cross_fitted(
+    model: policyclf.Model, tagged: pd.DataFrame, by: str, gold: pd.DataFrame, n_boot: int
+) -> dict[str, Any]:
+    """ACC with error rates measured on a coded sample of the same kind of documents — the
+    workflow ``m.profile(..., rates=policyclf.evaluate(m, coded_sample))`` — by cross-fitting:
+    the documents are split in two halves (alternately, in id order); each half's shares are
+    corrected with the rates the model shows on the other half's coded sentences."""
+    labels = tuple(model.labels)
+    names = {c.id: (c.name_zh, c.name_en) for c in model.taxonomy.categories}
+    docs = sorted(tagged["doc"].unique())
+    half = tagged["doc"].map({d: i % 2 for i, d in enumerate(docs)})
+    Y = tagged[[f"gold_{k}" for k in labels]].to_numpy(dtype=bool)
+    P = np.array([[k in x.split(";") for k in labels] for x in tagged["labels"]], dtype=bool)
+    est_sum = pd.DataFrame(0.0, index=gold.index, columns=list(labels))
+    units = pd.Series(0.0, index=gold.index)
+    inside, widths = [], []
+    for h in (0, 1):
+        mine, other = (half == h).to_numpy(), (half != h).to_numpy()
+        rates = ErrorRates(error_rates(Y[other], P[other], labels), "other half")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            prof = profile_tagged(
+                tagged[mine],
+                labels,
+                by=by,
+                unit="sentence",
+                method="acc",
+                rates=rates,
+                names=names,
+                n_boot=n_boot,
+                seed=0,
+                level=0.95,
+                model_info={},
+            )
+        est = prof.wide("adjusted_share").fillna(0.0)
+        n = prof.wide("n_units").iloc[:, 0]
+        est_sum.loc[est.index] += est.mul(n, axis=0)
+        units.loc[n.index] += n
+        if by == "doc":  # each document is in one half: its interval is a real one
+            g = gold.loc[est.index]
+            low, high = prof.wide("ci_low"), prof.wide("ci_high")
+            inside.append(((low <= g + 1e-12) & (g <= high + 1e-12)).to_numpy().ravel())
+            widths.append((high - low).to_numpy().ravel())
+    est = est_sum.div(units, axis=0)
+    err = (est - gold).abs()
+    return {
+        "mae_pp": float(100 * err.to_numpy().mean()),
+        "per_label_mae_pp": {k: float(100 * err[k].mean()) for k in labels},
+        "coverage": float(np.concatenate(inside).mean()) if inside else float("nan"),
+        "mean_interval_pp": float(100 * np.concatenate(widths).mean()) if widths else float("nan"),
+    }
 
 
 def trained_on_pool(model: policyclf.Model) -> bool:
@@ -182,20 +214,38 @@ def fingerprint(model_dir: str | None) -> str:
     return fp(model_dir or policyclf.default_model_path())
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--pool", default=None)
-    ap.add_argument("--n-boot", type=int, default=1000)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks"))
-    args = ap.parse_args(argv)
+def from_git(rev: str) -> str:
+    """The default model as committed at ``rev`` (e.g. the v0.1 model: ``git:34c970b``),
+    written to a temporary folder; its path."""
+    import subprocess
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="policyclf-model-"))
+
+    def show(name: str) -> bytes:
+        return subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{rev}:models/default/{name}"],
+            check=True,
+            capture_output=True,
+        ).stdout
+
+    manifest = show("manifest.json")
+    (folder / "manifest.json").write_bytes(manifest)
+    for name in json.loads(manifest)["files"]:
+        (folder / name).write_bytes(show(name))
+    return str(folder)
+
+
+def run(model_arg: str | None, pool_arg: str | None, n_boot: int) -> dict[str, Any]:
+    """Every set, every variant, for one model."""
     t0 = time.perf_counter()
-    model = policyclf.load(args.model)
+    model_dir = from_git(model_arg[4:]) if model_arg and model_arg.startswith("git:") else model_arg
+    model = policyclf.load(model_dir)
     labels = tuple(model.labels)
     results: dict[str, Any] = {
         "model": {
-            "path": args.model or "default",
-            "fingerprint": fingerprint(args.model),
+            "path": model_arg or "default",
+            "fingerprint": fingerprint(model_dir),
             "created": model.metadata.get("created"),
             "trained_on_pool": trained_on_pool(model),
         },
@@ -203,72 +253,119 @@ def main(argv: list[str] | None = None) -> int:
         "rates_source": rates_for(model.report, labels, "sentence").source,
         "sets": {},
     }
-    pool = _pool_dir(args.pool)
-    if not POOL_LABELS.is_file():
-        results["pool"] = f"no coded pool labels ({POOL_LABELS.relative_to(ROOT)}): awaits the data"
+    pool = find_pool(pool_arg)
+    spans = load_pool_labels()
+    if not spans:
+        results["pool"] = "no coded pool sentences (labels/pool/sentences.csv): awaits the data"
     elif pool is None:
         results["pool"] = "the pool (../shared/pool) is not on this machine"
     else:
-        texts = _pool_texts(pool)
+        texts = pool_texts(pool)
+        problems = check_spans(spans, texts)
+        if problems:
+            raise SystemExit("pool labels do not match the pool:\n" + "\n".join(problems[:10]))
         splits = ["test"] + ([] if results["model"]["trained_on_pool"] else ["train"])
         for split in splits:
-            tagged = tag(model, pool_units(split, texts, labels))
-            results["sets"][f"pool {split}: per document"] = evaluate(
-                model, tagged, "doc", args.n_boot
-            )
-            results["sets"][f"pool {split}: per collection"] = evaluate(
-                model, tagged, "collection", args.n_boot
-            )
+            units = pool_units([s for s in spans if s.split == split], texts, labels)
+            tagged = tag(model, units)
+            for by, what in (("doc", "per document"), ("collection", "per collection")):
+                results["sets"][f"pool {split}: {what}"] = evaluate(model, tagged, by, n_boot)
     tagged = tag(model, heldout_units(labels))
-    results["sets"]["held-out sentences (one set)"] = evaluate(model, tagged, "doc", args.n_boot)
+    results["sets"]["held-out sentences (one set)"] = evaluate(model, tagged, "doc", n_boot)
     results["seconds"] = round(time.perf_counter() - t0, 1)
+    results["labels"] = list(labels)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="a model folder, 'default', or git:REV for the default model as committed at REV "
+        "(repeat to compare models; default: the bundled one)",
+    )
+    ap.add_argument("--pool", default=None)
+    ap.add_argument("--n-boot", type=int, default=1000)
+    ap.add_argument("--out", default=str(ROOT / "benchmarks"))
+    args = ap.parse_args(argv)
+    models = [None if m == "default" else m for m in (args.model or ["default"])]
+    runs = [run(m, args.pool, args.n_boot) for m in models]
+    command = (
+        "python benchmarks/profile_adjust.py"
+        + "".join(f" --model {m or 'default'}" for m in models)
+        if args.model
+        else "python benchmarks/profile_adjust.py"
+    )
     out = Path(args.out)
     (out / "profile_adjust.json").write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps({"command": command, "runs": runs}, indent=2, ensure_ascii=False) + "\n",
+        encoding="utf-8",
     )
-    (out / "PROFILE.md").write_text(report(results, labels), encoding="utf-8")
-    print(report(results, labels))
+    text = "\n".join(
+        [
+            "# Corrected label shares: do they beat raw counts?",
+            "",
+            f"Generated by `{command}`. Mean absolute error of each label's share of sentences, "
+            "in percentage points (pp), against the coders' share, averaged over groups and "
+            "labels; coverage = how often the coded share lies inside the 95% bootstrap "
+            "interval. Variants: **raw** (classify and count); **acc** (adjusted classify and "
+            "count with the error rates of the model's grouped cross-validation, all sentence "
+            "rows); **acc (pool rates)** (the same with the cross-validation's pool-sentence "
+            "rows only); **probability** (mean calibrated probability); **acc (rates from coded "
+            "half)** (cross-fitting: the held-out documents split in two halves, each corrected "
+            "with the error rates the model shows on the other half's coded sentences — the "
+            "`m.profile(..., rates=policyclf.evaluate(m, coded_sample))` workflow).",
+            "",
+            *(report(r, tuple(r["labels"])) for r in runs),
+        ]
+    )
+    (out / "PROFILE.md").write_text(text, encoding="utf-8")
+    print(text)
     return 0
 
 
 def report(r: dict[str, Any], labels: tuple[str, ...]) -> str:
     m = r["model"]
     lines = [
-        "# Corrected label shares: do they beat raw counts?",
-        "",
-        "Generated by `python benchmarks/profile_adjust.py` "
-        f"({r['seconds']} s). Model: `{m['path']}`, fingerprint `{m['fingerprint'][:16]}…` "
-        f"(created {m['created']}; {'trained with' if m['trained_on_pool'] else 'trained without'} "
-        "the coded pool sentences).",
-        "",
-        "Mean absolute error of each label's share of sentences, in percentage points (pp), "
-        "against the coders' share, averaged over groups and labels; coverage = share of "
-        "(group, label) cells whose coded share lies inside the 95% bootstrap interval.",
+        f"## Model `{m['path']}` (fingerprint `{m['fingerprint'][:16]}…`, created "
+        f"{m['created']}; {'trained with' if m['trained_on_pool'] else 'trained without'} the "
+        f"coded pool sentences; {r['seconds']} s)",
         "",
     ]
     if "pool" in r:
         lines += [f"**Pool:** {r['pool']}.", ""]
-    names = list(next(iter(r["sets"].values()))["methods"])
+    names = list(dict.fromkeys(n for st in r["sets"].values() for n in st["methods"]))
+
+    def val(ms: dict[str, Any], n: str, key: str, fmt: str, label: str | None = None) -> str:
+        if n not in ms:
+            return "–"
+        v = ms[n][key] if label is None else ms[n][key][label]
+        return "–" if v != v else format(v, fmt)
+
     lines += [
         "| set | groups | sentences | " + " | ".join(f"{n} MAE" for n in names) + " |",
         "| --- | ---: | ---: |" + " ---: |" * len(names),
     ]
     for name, s in r["sets"].items():
         ms = s["methods"]
-        cells = [f"{ms[n]['mae_pp']:.2f}" for n in names]
+        cells = [val(ms, n, "mae_pp", ".2f") for n in names]
         lines.append(f"| {name} | {s['groups']} | {s['sentences']} | " + " | ".join(cells) + " |")
     lines += ["", "Coverage of the 95% intervals (" + " / ".join(names) + "):", ""]
     lines += ["| set | coverage | mean interval width (pp) |", "| --- | --- | --- |"]
     for name, s in r["sets"].items():
         ms = s["methods"]
-        cov = " / ".join(f"{ms[n]['coverage']:.2f}" for n in names)
-        wid = " / ".join(f"{ms[n]['mean_interval_pp']:.1f}" for n in names)
+        cov = " / ".join(val(ms, n, "coverage", ".2f") for n in names)
+        wid = " / ".join(val(ms, n, "mean_interval_pp", ".1f") for n in names)
         lines.append(f"| {name} | {cov} | {wid} |")
     lines += ["", "Per label (MAE in pp, " + " / ".join(names) + "):", ""]
     lines += ["| set | " + " | ".join(labels) + " |", "| --- |" + " ---: |" * len(labels)]
     for name, s in r["sets"].items():
         ms = s["methods"]
-        cells = [" / ".join(f"{ms[n]['per_label_mae_pp'][k]:.1f}" for n in names) for k in labels]
+        cells = [
+            " / ".join(val(ms, n, "per_label_mae_pp", ".1f", k) for n in names) for k in labels
+        ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", f"Error rates used by ACC ({r['rates_source']}):", ""]
     lines += ["| label | tpr | fpr | positives | negatives |", "| --- |" + " ---: |" * 4]

@@ -283,12 +283,12 @@ class Model:
         source: Any,
         by: str | None = None,
         unit: str = "sentence",
-        adjust: bool = True,
+        adjust: bool = False,
         **kwargs: Any,
     ) -> Profile:
-        """The policy mix of a corpus (or of a :meth:`tag_corpus` result) per group of ``by``,
-        with shares corrected for the model's errors and bootstrap intervals.
-        See :func:`policyclf.analysis.profile`."""
+        """The policy mix of a corpus (or of a :meth:`tag_corpus` result) per group of ``by``:
+        label shares with bootstrap intervals, and with ``adjust=True`` shares corrected for the
+        model's errors. See :func:`policyclf.analysis.profile`."""
         from .analysis.profiling import profile
 
         return profile(self, source, by=by, unit=unit, adjust=adjust, **kwargs)

@@ -38,8 +38,10 @@ __all__ = [
     "write_atomic",
 ]
 
-#: The correction ``adjust=True`` uses; chosen by measurement (benchmarks/PROFILE.md).
-DEFAULT_METHOD = "acc"
+#: The correction ``adjust=True`` uses: on held-out coded documents, averaged probabilities came
+#: closer to the coders' shares than adjusted classify-and-count with the shipped model (and
+#: raw shares closer still, hence ``adjust=False`` by default); see benchmarks/PROFILE.md.
+DEFAULT_METHOD = "probability"
 #: The group of documents whose ``by`` value is missing.
 MISSING_GROUP = "(missing)"
 #: The columns of :attr:`Profile.table`, in order.
@@ -174,7 +176,7 @@ def profile(
     source: Any,
     by: str | None = None,
     unit: str = "sentence",
-    adjust: bool = True,
+    adjust: bool = False,
     *,
     method: str | None = None,
     rates: ErrorRates | Mapping[str, Any] | None = None,
@@ -195,9 +197,13 @@ def profile(
         by: a column of the corpus to group by (``"year"`` is taken from ``date`` when the
             corpus has no ``year`` column); None: the whole corpus.
         unit: ``"sentence"`` or ``"paragraph"`` (must match a tagged frame's unit).
-        adjust: correct the shares for the model's errors (``method``, default
-            :data:`DEFAULT_METHOD`).
-        rates: for ``"acc"``, the error rates to correct with: an
+        adjust: also give corrected shares (``adjusted_share``, and the intervals of those):
+            ``method="acc"`` (adjusted classify-and-count) or ``"probability"`` (averaged
+            calibrated probabilities; the default, :data:`DEFAULT_METHOD`). Off by default
+            because, with the shipped model, raw shares were the closest to coders' shares on
+            held-out documents (benchmarks/PROFILE.md). Giving ``method`` or ``rates`` turns it
+            on.
+        rates: for ``"acc"`` (giving them selects it), the error rates to correct with: an
             :class:`~policyclf.analysis.rates.ErrorRates`, or the report of
             :func:`policyclf.evaluate` on a coded sample of *your* corpus (rates measured on
             your documents fit them best). Default: the model's cross-validation
@@ -214,7 +220,10 @@ def profile(
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
         raise ValueError(f"n_boot must be a non-negative int, got {n_boot!r}")
-    method = (method or DEFAULT_METHOD) if adjust else None
+    adjust = bool(adjust) or method is not None or rates is not None
+    if rates is not None and method not in (None, "acc"):
+        raise ValueError(f"rates= are used by method='acc', not by method={method!r}")
+    method = (method or ("acc" if rates is not None else DEFAULT_METHOD)) if adjust else None
     if method is not None and method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     labels = tuple(model.labels)

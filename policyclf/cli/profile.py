@@ -33,7 +33,7 @@ _EPILOG = """\
 examples:
   policyclf profile docs/ --by year --plot mix.png
   policyclf profile "reports/*.html" --by issuer -o mix.xlsx --kind heatmap --plot mix.svg
-  policyclf profile documents.jsonl --id-col id --by year --unit paragraph -o mix.csv
+  policyclf profile documents.jsonl --id-col id --by year --unit paragraph -o mix.csv --adjust
 
 Without -o the table is printed (a summary on a terminal, CSV when piped). Documents that
 cannot be read are left out of the shares and reported on stderr (and in the errors sheet
@@ -89,16 +89,17 @@ def add_parser(
     )
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument(
-        "--no-adjust",
+        "--adjust",
         action="store_true",
-        help="report raw shares (no correction for the model's errors)",
+        help="also give shares corrected for the model's errors (adjusted_share); off by "
+        "default: raw shares measured closest to coders' (benchmarks/PROFILE.md)",
     )
     p.add_argument(
         "--method",
         choices=("acc", "probability"),
         default=None,
-        help="correction: adjusted classify-and-count or averaged probabilities "
-        "(default: the measured best, see benchmarks/PROFILE.md)",
+        help="the correction (implies --adjust): adjusted classify-and-count, or averaged "
+        "probabilities (the default)",
     )
     p.add_argument(
         "--text-col",
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         source,
         by=args.by,
         unit=args.unit,
-        adjust=not args.no_adjust,
+        adjust=args.adjust,
         method=args.method,
         n_boot=args.n_boot,
         seed=args.seed,

@@ -126,7 +126,6 @@ def test_table_of_documents_with_ids_and_paragraph_units(
         "year",
         "--unit",
         "paragraph",
-        "--no-adjust",
         "--n-boot",
         "10",
     )
@@ -134,7 +133,12 @@ def test_table_of_documents_with_ids_and_paragraph_units(
     table = pd.read_csv(io.StringIO(stdout))
     t = table[table.label == "transfer"]
     assert list(t.group) == [2020, 2021] and t.share.eq(1.0).all()
-    assert table.adjusted_share.isna().all() and "raw shares" in err
+    assert table.adjusted_share.isna().all() and "raw shares" in err  # the default
+    code, stdout, err = _run(
+        capsys, "profile", str(f), "--id-col", "id", "--method", "acc", "--n-boot", "10"
+    )
+    assert code == 0 and "adjusted (acc)" in err
+    assert pd.read_csv(io.StringIO(stdout)).adjusted_share.notna().all()
 
 
 def test_missing_source_and_bad_group(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,7 @@ from matplotlib.image import AxesImage  # noqa: E402
 def prof(model: policyclf.Model, tagged: pd.DataFrame) -> Profile:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        return model.profile(tagged, by="year", n_boot=100)
+        return model.profile(tagged, by="year", n_boot=100, adjust=True)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ def _profile(model: policyclf.Model, source: object, **kw: object) -> Profile:
 
 
 def test_table_counts_and_raw_shares(model: policyclf.Model, tagged: pd.DataFrame) -> None:
-    p = _profile(model, tagged, by="year")
+    p = _profile(model, tagged, by="year", adjust=True)
     t = p.table
     assert tuple(t.columns) == TABLE_COLUMNS
     assert p.groups == [2015, 2016, 2017]
@@ -57,7 +57,7 @@ def test_profile_is_deterministic_and_seeded(model: policyclf.Model, tagged: pd.
 def test_adjusted_share_follows_the_acc_formula(
     model: policyclf.Model, tagged: pd.DataFrame
 ) -> None:
-    p = _profile(model, tagged)
+    p = _profile(model, tagged, method="acc")
     assert p.rates is not None and p.method == "acc"
     for _, row in p.table.iterrows():
         tpr, fpr = p.rates.tpr(row.label), p.rates.fpr(row.label)
@@ -66,7 +66,8 @@ def test_adjusted_share_follows_the_acc_formula(
 
 
 def test_probability_method_is_the_mean_score(model: policyclf.Model, tagged: pd.DataFrame) -> None:
-    p = _profile(model, tagged, method="probability")
+    p = _profile(model, tagged, adjust=True)
+    assert p.method == "probability"  # the default correction
     ok = tagged[tagged.error == ""]
     for _, row in p.table.iterrows():
         assert row.adjusted_share == pytest.approx(ok[f"score_{row.label}"].mean())
@@ -76,8 +77,8 @@ def test_probability_method_is_the_mean_score(model: policyclf.Model, tagged: pd
 def test_unadjusted_profile_has_intervals_of_the_raw_share(
     model: policyclf.Model, tagged: pd.DataFrame
 ) -> None:
-    p = _profile(model, tagged, adjust=False)
-    assert not p.adjusted and p.table.adjusted_share.isna().all()
+    p = _profile(model, tagged)  # raw shares by default
+    assert not p.adjusted and p.method is None and p.table.adjusted_share.isna().all()
     assert p.value_column == "share"
     assert (p.table.ci_low <= p.table.share + 1e-12).all()
 
@@ -174,6 +175,8 @@ def test_error_rates_from_an_evaluation_of_a_coded_sample(
         assert row.adjusted_share == pytest.approx(min(1.0, row.share / 0.9))
     with pytest.raises(ValueError, match="lack"):
         _profile(model, tagged, rates=ErrorRates({}, "empty"))
+    with pytest.raises(ValueError, match="method='acc'"):
+        _profile(model, tagged, rates=given, method="probability")
 
 
 def test_year_from_a_release_date_column_and_a_warning_when_no_year(
