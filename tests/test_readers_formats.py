@@ -181,6 +181,24 @@ def test_zip_bomb_posing_as_docx_is_refused_before_unpacking(tmp_path: Path) -> 
         read_file(path)
 
 
+def test_docx_with_an_entity_bomb_is_refused(tmp_path: Path) -> None:
+    good = zipfile.ZipFile(_docx(tmp_path / "good.docx"))
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 10}">' for p, n in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    xml = good.read("word/document.xml").decode("utf-8")
+    body = xml[xml.index("<w:document") :].replace("本措施自印发之日起施行。", "&h;")
+    bomb = tmp_path / "lol.docx"
+    with zipfile.ZipFile(bomb, "w") as archive:
+        for info in good.infolist():
+            data = good.read(info.filename)
+            if info.filename == "word/document.xml":
+                data = f'<?xml version="1.0"?><!DOCTYPE w:document [{entities}]>{body}'.encode()
+            archive.writestr(info, data)
+    with pytest.raises(DocumentReadError, match=r"lol\.docx: not a readable Word \.docx file"):
+        read_file(bomb)
+
+
 def test_corrupt_docx(tmp_path: Path) -> None:
     good = _docx(tmp_path / "good.docx").read_bytes()
     path = tmp_path / "cut.docx"

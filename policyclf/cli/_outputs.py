@@ -268,9 +268,13 @@ class _TableWriter(Writer):
             return
         if not self.table.last_row_tall:
             self.out.write("\n")
-        unit = {"document": "paragraph", "csv": "row", "tsv": "row", "excel": "row"}.get(
-            source.kind, "text"
-        )
+        unit = {
+            "document": "paragraph",
+            "corpus": "paragraph",
+            "csv": "row",
+            "tsv": "row",
+            "excel": "row",
+        }.get(source.kind, "text")
         if "sentence" in (source.fields or []):
             unit = "sentence"
         line = f"{_plural(stats.rows, unit)}, {stats.labelled} with at least one label"
