@@ -297,6 +297,9 @@ class _Extractor(HTMLParser):
         self.current.append(data.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " "))
 
     def close(self) -> None:
+        if re.match(r"\s*<[A-Za-z!/?]", self.rawdata):
+            # a comment, declaration or tag never closed is markup, not text (as in browsers)
+            self.rawdata = ""
         super().close()
         while self.stack:
             tag, skipping, content = self.stack.pop()
