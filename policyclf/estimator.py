@@ -142,6 +142,10 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         frames: add one feature per sentence-frame group of ``labels/frames.toml`` (a document
             talking about itself, a target, a procedure, an action, a field outside innovation
             policy, ...), counted like the cue terms.
+        gate: also learn a measure/no-measure scorer (does the text carry any measure?) and
+            score each label as ``P(label) * P(measure)``, with thresholds tuned on those
+            products: text that carries no measure is held back even when it is full of a
+            label's topic words.
         cue_scale: weight of the cue features relative to the (L2-normalised) text features.
         char_bigrams: add Chinese character-bigram features beside the words.
         C: inverse regularisation strength of each logistic regression.
@@ -172,6 +176,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         *,
         use_cues: bool = True,
         frames: bool = True,
+        gate: bool = True,
         cue_scale: float = 0.5,
         char_bigrams: bool = True,
         C: float = 100.0,
@@ -184,6 +189,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         self.taxonomy = taxonomy
         self.use_cues = use_cues
         self.frames = frames
+        self.gate = gate
         self.cue_scale = cue_scale
         self.char_bigrams = char_bigrams
         self.C = C
@@ -223,7 +229,12 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 lr = LogisticRegression(
-                    C=self.C, class_weight="balanced", max_iter=5000, solver="liblinear"
+                    C=self.C,
+                    class_weight="balanced",
+                    max_iter=5000,
+                    solver="liblinear",
+                    dual=True,  # n_samples < n_features: the dual is ~15x faster, same optimum
+                    random_state=0,  # liblinear shuffles the data: fixed, so fits repeat
                 ).fit(X, col)
             coef[:, j] = lr.coef_[0]
             intercept[j] = lr.intercept_[0]
@@ -243,8 +254,15 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("need at least two training texts")
         self.taxonomy_ = tax
         self.classes_ = np.array(labels)
-        self.featurizer_, self.coef_, self.intercept_ = self._fit_core(texts, Y, tax)
         k = len(labels)
+        measure = Y.max(axis=1, keepdims=True)
+        Yfit = np.hstack([Y, measure]) if self.gate else Y
+        self.featurizer_, coef, intercept = self._fit_core(texts, Yfit, tax)
+        self.coef_, self.intercept_ = coef[:, :k], intercept[:k]
+        self.gate_coef_: np.ndarray | None = coef[:, k] if self.gate else None
+        self.gate_params_: np.ndarray | None = (
+            np.array([intercept[k], 1.0, 0.0]) if self.gate else None
+        )
         self.calibration_ = np.tile([1.0, 0.0], (k, 1))
         self.thresholds_ = np.full(k, 0.5)
         self.oof_decision_: np.ndarray | None = None
@@ -262,15 +280,20 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
                     UngroupedFoldsWarning,
                     stacklevel=2,
                 )
-            dec, fold_of = oof_decisions(self, texts, Y, groups)
-            self.oof_decision_ = dec
+            dec, fold_of = oof_decisions(self, texts, Yfit, groups)
+            self.oof_decision_ = dec[:, :k]
             self.fold_of_ = fold_of
+            g = np.ones(len(texts))
+            if self.gate_params_ is not None:
+                if self.calibrate:
+                    self.gate_params_[1:] = _platt(dec[:, k], measure[:, 0])
+                g = _sigmoid(self.gate_params_[1] * dec[:, k] + self.gate_params_[2])
             for j in range(k):
                 if self.calibrate:
                     self.calibration_[j] = _platt(dec[:, j], Y[:, j])
                 if self.tune_thresholds:
                     p = _sigmoid(self.calibration_[j, 0] * dec[:, j] + self.calibration_[j, 1])
-                    self.thresholds_[j] = _best_threshold(p, Y[:, j])
+                    self.thresholds_[j] = _best_threshold(p * g, Y[:, j])
         return self
 
     # ------------------------------------------------------------------ prediction
@@ -292,6 +315,8 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             self.taxonomy_,
             metadata=metadata,
             report=Report(report or {}),
+            gate_coef=getattr(self, "gate_coef_", None),
+            gate_params=getattr(self, "gate_params_", None),
         )
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
@@ -310,17 +335,28 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 
         Texts without a Chinese character get 0.0 for every label, as with :class:`Model`.
         """
-        z, live = self._decisions(X)
+        z, live, zg = self._decisions(X, with_gate=True)
         p = _sigmoid(self.calibration_[:, 0] * z + self.calibration_[:, 1])
+        gate = getattr(self, "gate_params_", None)
+        if gate is not None and zg is not None:
+            p *= _sigmoid(gate[1] * zg + gate[2])[:, None]
         p[~live] = 0.0
         return p
 
-    def _decisions(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Raw linear scores and the mask of texts the model scores (those with Chinese)."""
+    def _decisions(self, X: Iterable[str], *, with_gate: bool = False) -> Any:
+        """Raw linear scores and the mask of texts the model scores (those with Chinese);
+        with ``with_gate``, also the measure scorer's raw scores (None without a gate)."""
         self._check_fitted()
         texts = _texts(X)
-        z: np.ndarray = self.featurizer_.transform(texts).dot(self.coef_) + self.intercept_
-        return z, _chinese_mask(texts)
+        rows = self.featurizer_.transform(texts)
+        z: np.ndarray = rows.dot(self.coef_) + self.intercept_
+        if not with_gate:
+            return z, _chinese_mask(texts)
+        gate_coef = getattr(self, "gate_coef_", None)
+        zg = None
+        if gate_coef is not None:
+            zg = rows.dot(gate_coef[:, None])[:, 0] + self.gate_params_[0]
+        return z, _chinese_mask(texts), zg
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """Label indicators (n_samples, n_labels) using the per-label thresholds."""

@@ -63,6 +63,8 @@ class Model:
         taxonomy: Taxonomy,
         metadata: Mapping[str, Any] | None = None,
         report: Mapping[str, Any] | None = None,
+        gate_coef: np.ndarray | None = None,
+        gate_params: np.ndarray | None = None,
     ) -> None:
         k = len(taxonomy.ids)
         if coef.shape != (featurizer.n_features, k):
@@ -71,6 +73,21 @@ class Model:
             )
         if intercept.shape != (k,) or thresholds.shape != (k,) or calibration.shape != (k, 2):
             raise ValueError("intercept, thresholds and calibration must have one entry per label")
+        if (gate_coef is None) != (gate_params is None):
+            raise ValueError("gate_coef and gate_params come together")
+        if gate_coef is not None and gate_params is not None:
+            if gate_coef.shape != (featurizer.n_features,) or gate_params.shape != (3,):
+                raise ValueError(
+                    f"gate_coef has shape {gate_coef.shape} and gate_params {gate_params.shape}, "
+                    f"expected ({featurizer.n_features},) and (3,)"
+                )
+        #: The measure/no-measure scorer, when the model has one: its coefficients, and
+        #: (intercept, Platt slope, Platt offset). Each label's score is then its own
+        #: calibrated probability times the probability that the text carries any measure.
+        self.gate_coef = None if gate_coef is None else np.asarray(gate_coef, dtype=np.float64)
+        self.gate_params = (
+            None if gate_params is None else np.asarray(gate_params, dtype=np.float64)
+        )
         self.featurizer = featurizer
         self.coef = np.ascontiguousarray(coef, dtype=np.float64)
         self.intercept = np.asarray(intercept, dtype=np.float64)
@@ -382,12 +399,22 @@ class Model:
     def _scores(self, rows: SparseRows) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities of feature rows (n_rows, n_labels), and each entry's
         contribution to each label's linear score (n_entries, n_labels)."""
-        z, contrib = rows._dot_terms(self.coef)
-        z += self.intercept
+        k = len(self.intercept)
+        z, contrib = rows._dot_terms(self._all_coef)
         a, b = self.calibration[:, 0], self.calibration[:, 1]
         with np.errstate(over="ignore"):
-            p: np.ndarray = 1.0 / (1.0 + np.exp(-(a * z + b)))
-        return p, contrib
+            p: np.ndarray = 1.0 / (1.0 + np.exp(-(a * (z[:, :k] + self.intercept) + b)))
+            if self.gate_params is not None:
+                g0, ga, gb = self.gate_params
+                p *= 1.0 / (1.0 + np.exp(-(ga * (z[:, k] + g0) + gb)))[:, None]
+        return p, contrib[:, :k]
+
+    @cached_property
+    def _all_coef(self) -> np.ndarray:
+        """The labels' coefficients, and the measure scorer's as a last column if there is one."""
+        if self.gate_coef is None:
+            return self.coef
+        return np.ascontiguousarray(np.column_stack([self.coef, self.gate_coef]))
 
     @cached_property
     def _explainer(self) -> Explainer:

@@ -828,6 +828,9 @@ def save_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = Fa
         "calibration": model.calibration,
         "thresholds": model.thresholds,
     }
+    if getattr(model, "gate_coef", None) is not None:
+        arrays["gate_coef"] = model.gate_coef
+        arrays["gate_params"] = model.gate_params
     meta = {
         "kind": MODEL_KIND,
         "labels": list(model.labels),
@@ -896,6 +899,8 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             tax,
             metadata=meta.get("metadata", {}),
             report=Report(report),
+            gate_coef=a.get("gate_coef"),
+            gate_params=a.get("gate_params"),
         )
     except ModelFileError:
         raise

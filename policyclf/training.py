@@ -52,9 +52,10 @@ UNGROUPED = (
 DEFAULT_PARAMS: dict[str, Any] = {
     "use_cues": True,
     "frames": True,
+    "gate": True,
     "cue_scale": 0.5,
     "char_bigrams": True,
-    "C": 100.0,
+    "C": 10.0,
     "min_df": 1,
 }
 

@@ -24,7 +24,9 @@ IDS = ("platform", "talent", "finance", "transfer", "governance")
 # which coder coded which batch (see labels/pool/README.md)
 CODERS = [
     (r"trainA_\d+", "A"), (r"trainB_07", "S"), (r"trainB_\d+", "B"), (r"trainC_\d+", "C"),
-    (r"testextra_\d+", "T2"), (r"trainD_0[01]", "D1"), (r"trainD_\d+", "D2"), (r"test_\d+", "T"), (r"second_\d+", "S-second"),
+    (r"testextra_\d+", "T2"), (r"trainD_0[01]", "D1"), (r"trainD_\d+", "D2"),
+    (r"cue-oversample-4_0[01]", "E1"), (r"cue-oversample-4_0[23]", "E2"),
+    (r"cue-oversample-4_0[45]", "E3"), (r"cue-oversample-4_0[67]", "E4"), (r"test_\d+", "T"), (r"second_\d+", "S-second"),
     (r"secondB_\d+", "S2-second"),
 ]
 

@@ -121,10 +121,83 @@ def choose_heldout(docs: list[dict], rng: random.Random) -> list[str]:
     return sorted(chosen)
 
 
+def append_oversample(n: int, per_doc: int, stratum: str, seed: int, out: Path) -> None:
+    """Append ``n`` more cue-bearing training spans to the frozen plan (``labels/pool/sample.csv``).
+
+    The plan is frozen once coded: the reader has changed since (it now drops page furniture and
+    splits inline headings), so re-running :func:`main` would move spans. New spans come from the
+    current reader's sentences of training documents and never overlap a planned span.
+    """
+    plan_csv = REPO / "labels" / "pool" / "sample.csv"
+    with plan_csv.open(encoding="utf-8", newline="") as f:
+        plan = list(csv.DictReader(f))
+    heldout = {p["doc"] for p in plan if p["split"] == "test"}
+    planned: dict[str, list[tuple[int, int]]] = {}
+    for p in plan:
+        planned.setdefault(p["doc"], []).append((int(p["start"]), int(p["end"])))
+    cues = [c for cat in policyclf.load_taxonomy() for c in cat.cues if len(c) >= 2]
+    any_cue = re.compile("|".join(sorted(map(re.escape, cues), key=len, reverse=True)))
+    docs = load_pool()
+    texts = {d["id"]: d["text"] for d in docs}
+    titles = {d["id"]: d.get("title", "") for d in docs}
+    candidates = []
+    unit_cache = {}
+    for d in docs:
+        if d["id"] in heldout:
+            continue
+        us = units(d["text"])
+        unit_cache[d["id"]] = us
+        spans = planned.get(d["id"], [])
+        for i, u in enumerate(us):
+            if any(u["start"] < e and s < u["end"] for s, e in spans):
+                continue
+            if any_cue.search(d["text"][u["start"]:u["end"]]):
+                candidates.append((d["id"], i, round(i / max(len(us) - 1, 1), 3)))
+    rng = random.Random(seed)
+    rng.shuffle(candidates)
+    taken: dict[str, int] = {}
+    added = []
+    for doc, i, pos in candidates:
+        if len(added) >= n:
+            break
+        if taken.get(doc, 0) >= per_doc:
+            continue
+        taken[doc] = taken.get(doc, 0) + 1
+        added.append((doc, i, pos))
+    added.sort()
+    with plan_csv.open("a", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        for doc, i, pos in added:
+            u = unit_cache[doc][i]
+            w.writerow(["train", doc, u["start"], u["end"],
+                        span_hash(texts[doc][u["start"]:u["end"]]), stratum, pos])
+    records = []
+    for doc, i, _ in added:
+        us, t = unit_cache[doc], texts[doc]
+        u = us[i]
+        records.append({
+            "key": f"{doc}:{u['start']}-{u['end']}", "doc": doc, "title": titles[doc],
+            "headings": u["headings"],
+            "prev": t[us[i - 1]["start"]:us[i - 1]["end"]] if i > 0 else "",
+            "text": t[u["start"]:u["end"]],
+            "next": t[us[i + 1]["start"]:us[i + 1]["end"]] if i + 1 < len(us) else "",
+        })
+    out.mkdir(parents=True, exist_ok=True)
+    _write_batches(out, stratum, records)
+    print(f"appended {len(added)} spans ({stratum}) to {plan_csv}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=Path("/work/coding/batches"))
+    ap.add_argument("--append", metavar="STRATUM", help="append an oversample to the frozen plan")
+    ap.add_argument("-n", type=int, default=1500, help="with --append: how many spans")
+    ap.add_argument("--per-doc", type=int, default=6, help="with --append: at most per document")
+    ap.add_argument("--seed", type=int, default=SEED + 3, help="with --append: the draw's seed")
     args = ap.parse_args()
+    if args.append:
+        append_oversample(args.n, args.per_doc, args.append, args.seed, args.out)
+        return
     rng = random.Random(SEED)
     docs = load_pool()
     heldout = set(choose_heldout(docs, rng))
