@@ -22,10 +22,12 @@ cross-validation on training data only: ``benchmarks/design.py``):
 A. plain baseline: jieba TF-IDF + one-vs-rest LR on the 41 corpus paragraphs
 B. the v0.1 design (no frames) on today's bundled rows without the pool sentences
 C. B + sentence-frame features
-D. B + the coded pool sentences (no frames)
-E. D + frames = the shipped design
+D. B + the coded pool sentences
+E. the shipped design: D + frames + the measure gate, C=10 (chosen by benchmarks/design.py)
 F. E without tuned thresholds (every threshold 0.5)
-G. E + a measure/no-measure gate before the five labels
+G. E without the measure gate
+H. E without frame features
+I. E trained without the pool sentences
 
 Run:  python benchmarks/accuracy.py     (writes benchmarks/ACCURACY.md; a few minutes on 2 cores)
 """
@@ -172,20 +174,21 @@ def main() -> None:
     rows = base_rows(tax)
     nopool = [r for r in rows if not r.source.startswith("labels/pool/")]
     paragraphs = [r for r in rows if r.source == "labels/paragraphs.csv"]
-    v01 = {**DEFAULT_PARAMS, "frames": False}
+    v01 = {**DEFAULT_PARAMS, "frames": False, "gate": False, "C": 100.0}
+    no_gate = {**DEFAULT_PARAMS, "gate": False}
+    no_frames = {**DEFAULT_PARAMS, "frames": False}
     variants: list[tuple[str, Callable[[], Predict]]] = [
         ("0. v0.1 default model (before)", v01_model),
         ("A. plain baseline (paragraphs)", lambda: plain_baseline(paragraphs)),
         ("B. v0.1 design, bundled rows without pool", lambda: classifier(nopool, **v01)),
-        ("C. B + frame features", lambda: classifier(nopool, **DEFAULT_PARAMS)),
+        ("C. B + frame features", lambda: classifier(nopool, **{**v01, "frames": True})),
         ("D. B + pool sentences", lambda: classifier(rows, **v01)),
-        ("E. D + frames = shipped design", lambda: classifier(rows, **DEFAULT_PARAMS)),
+        ("E. shipped: D + frames + gate, C=10", lambda: classifier(rows, **DEFAULT_PARAMS)),
         ("F. E with thresholds 0.5", lambda: classifier(rows, untuned=True, **DEFAULT_PARAMS)),
+        ("G. E without the gate", lambda: classifier(rows, **no_gate)),
+        ("H. E without frames", lambda: classifier(rows, **no_frames)),
+        ("I. E trained without pool sentences", lambda: classifier(nopool, **DEFAULT_PARAMS)),
     ]
-    if "gate" in PolicyClassifier().get_params():
-        variants.append(
-            ("G. E + measure gate", lambda: classifier(rows, **{**DEFAULT_PARAMS, "gate": True}))
-        )
     pool_x, pool_Y, pool_docs = load_pool_heldout()
     ho_x, ho_Y = load_heldout()
     have_peer = args.peer.exists()
