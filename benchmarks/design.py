@@ -34,8 +34,15 @@ def main() -> None:
     tax = load_taxonomy()
     rows = base_rows(tax)
     grid = [
-        {"use_cues": True, "frames": frames, "gate": gate, "cue_scale": 0.5,
-         "char_bigrams": True, "C": C, "min_df": 1}
+        {
+            "use_cues": True,
+            "frames": frames,
+            "gate": gate,
+            "cue_scale": 0.5,
+            "char_bigrams": True,
+            "C": C,
+            "min_df": 1,
+        }
         for frames, gate, C in itertools.product([False, True], [False, True], [3.0, 10.0, 100.0])
     ]
     results = []
@@ -63,7 +70,8 @@ def main() -> None:
         "advance: macro-F1 on the pool sentences (ties: share of their no-measure sentences left "
         "unlabelled). No held-out set is used here.",
         "",
-        f"Reproduce: `python benchmarks/design.py` (this run took {time.perf_counter() - t0:.0f} s).",
+        "Reproduce: `python benchmarks/design.py` "
+        f"(this run took {time.perf_counter() - t0:.0f} s).",
         "",
         "| frames | gate | C | pool macro F1 | pool no-measure unlabelled | macro F1 (all rows) "
         "| " + " | ".join(f"pool {k}" for k in tax.ids) + " |",

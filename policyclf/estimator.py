@@ -179,7 +179,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         gate: bool = True,
         cue_scale: float = 0.5,
         char_bigrams: bool = True,
-        C: float = 100.0,
+        C: float = 10.0,
         min_df: int = 1,
         cv: int = 5,
         calibrate: bool = True,
@@ -353,9 +353,10 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         if not with_gate:
             return z, _chinese_mask(texts)
         gate_coef = getattr(self, "gate_coef_", None)
+        gate_params = getattr(self, "gate_params_", None)
         zg = None
-        if gate_coef is not None:
-            zg = rows.dot(gate_coef[:, None])[:, 0] + self.gate_params_[0]
+        if gate_coef is not None and gate_params is not None:
+            zg = rows.dot(gate_coef[:, None])[:, 0] + gate_params[0]
         return z, _chinese_mask(texts), zg
 
     def predict(self, X: Iterable[str]) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 from .text import normalize
 from .tokenize import tokenize
 
-__all__ = ["Analysis", "AnalysedText", "Featurizer", "SparseRows", "char_bigrams"]
+__all__ = ["AnalysedText", "Analysis", "Featurizer", "SparseRows", "char_bigrams"]
 
 _CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _HAS_WORD_CHAR = re.compile(r"\w")
@@ -293,10 +293,8 @@ class Featurizer:
     def _transform_analysed(self, texts: Sequence[str], *, normalized: bool) -> SparseRows:
         """Feature rows from term counts: the same floats as :meth:`_transform` on the texts."""
         vocab = self.vocabulary
-        items = [
-            t if isinstance(t, AnalysedText) else self.analyse(t if normalized else normalize(t), "")
-            for t in texts
-        ]
+        # analyse() normalises; normalising twice changes nothing
+        items = [t if isinstance(t, AnalysedText) else self.analyse(t, "") for t in texts]
         entry_text: list[int] = []
         entry_term: list[int] = []
         tfs: list[int] = []

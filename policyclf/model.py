@@ -75,12 +75,15 @@ class Model:
             raise ValueError("intercept, thresholds and calibration must have one entry per label")
         if (gate_coef is None) != (gate_params is None):
             raise ValueError("gate_coef and gate_params come together")
-        if gate_coef is not None and gate_params is not None:
-            if gate_coef.shape != (featurizer.n_features,) or gate_params.shape != (3,):
-                raise ValueError(
-                    f"gate_coef has shape {gate_coef.shape} and gate_params {gate_params.shape}, "
-                    f"expected ({featurizer.n_features},) and (3,)"
-                )
+        if (
+            gate_coef is not None
+            and gate_params is not None
+            and (gate_coef.shape != (featurizer.n_features,) or gate_params.shape != (3,))
+        ):
+            raise ValueError(
+                f"gate_coef has shape {gate_coef.shape} and gate_params {gate_params.shape}, "
+                f"expected ({featurizer.n_features},) and (3,)"
+            )
         #: The measure/no-measure scorer, when the model has one: its coefficients, and
         #: (intercept, Platt slope, Platt offset). Each label's score is then its own
         #: calibrated probability times the probability that the text carries any measure.

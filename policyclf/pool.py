@@ -140,7 +140,9 @@ def check_spans(spans: Sequence[PoolSpan], texts: dict[str, str]) -> list[str]:
         if text is None:
             problems.append(f"{s.key}: no document {s.doc!r} in the pool")
         elif span_hash(text[s.start : s.end]) != s.sha1:
-            problems.append(f"{s.key}: the span's hash changed (the pool text is not the coded one)")
+            problems.append(
+                f"{s.key}: the span's hash changed (the pool text is not the coded one)"
+            )
     return problems
 
 

@@ -23,10 +23,19 @@ REPO = Path(__file__).resolve().parents[1]
 IDS = ("platform", "talent", "finance", "transfer", "governance")
 # which coder coded which batch (see labels/pool/README.md)
 CODERS = [
-    (r"trainA_\d+", "A"), (r"trainB_07", "S"), (r"trainB_\d+", "B"), (r"trainC_\d+", "C"),
-    (r"testextra_\d+", "T2"), (r"trainD_0[01]", "D1"), (r"trainD_\d+", "D2"),
-    (r"cue-oversample-4_0[01]", "E1"), (r"cue-oversample-4_0[23]", "E2"),
-    (r"cue-oversample-4_0[45]", "E3"), (r"cue-oversample-4_0[67]", "E4"), (r"test_\d+", "T"), (r"second_\d+", "S-second"),
+    (r"trainA_\d+", "A"),
+    (r"trainB_07", "S"),
+    (r"trainB_\d+", "B"),
+    (r"trainC_\d+", "C"),
+    (r"testextra_\d+", "T2"),
+    (r"trainD_0[01]", "D1"),
+    (r"trainD_\d+", "D2"),
+    (r"cue-oversample-4_0[01]", "E1"),
+    (r"cue-oversample-4_0[23]", "E2"),
+    (r"cue-oversample-4_0[45]", "E3"),
+    (r"cue-oversample-4_0[67]", "E4"),
+    (r"test_\d+", "T"),
+    (r"second_\d+", "S-second"),
     (r"secondB_\d+", "S2-second"),
 ]
 
@@ -52,7 +61,7 @@ def read_batch(path: Path) -> dict[str, tuple[str, ...]]:
 
 def kappa(a: list[int], b: list[int]) -> float:
     n = len(a)
-    po = sum(x == y for x, y in zip(a, b)) / n
+    po = sum(x == y for x, y in zip(a, b, strict=False)) / n
     pa, pb = sum(a) / n, sum(b) / n
     pe = pa * pb + (1 - pa) * (1 - pb)
     return float("nan") if pe == 1 else (po - pe) / (1 - pe)
@@ -79,25 +88,45 @@ def main() -> None:
             missing += 1
             continue
         labels, who = first[key]
-        rows.append([p["split"], p["doc"], p["start"], p["end"], p["sha1"], p["stratum"],
-                     ";".join(labels), who])
+        rows.append(
+            [
+                p["split"],
+                p["doc"],
+                p["start"],
+                p["end"],
+                p["sha1"],
+                p["stratum"],
+                ";".join(labels),
+                who,
+            ]
+        )
     out = REPO / "labels/pool/sentences.csv"
     with out.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["split", "doc", "start", "end", "sha1", "stratum", "labels", "coder"])
         w.writerows(rows)
     sha = {f"{p['doc']}:{p['start']}-{p['end']}": p for p in plan}
-    pairs = [(first[k][0], second[k][0]) for k in sorted(second)
-             if k in first and first[k][1] != second[k][1]
-             and sha.get(k, {}).get("split") == "train"]
+    pairs = [
+        (first[k][0], second[k][0])
+        for k in sorted(second)
+        if k in first and first[k][1] != second[k][1] and sha.get(k, {}).get("split") == "train"
+    ]
     with (REPO / "labels/pool/second_coding.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["doc", "start", "end", "sha1", "labels", "coder"])
         for k in sorted(second):
             if k in sha and sha[k]["split"] == "train":
                 p = sha[k]
-                w.writerow([p["doc"], p["start"], p["end"], p["sha1"], ";".join(second[k][0]),
-                            second[k][1]])
+                w.writerow(
+                    [
+                        p["doc"],
+                        p["start"],
+                        p["end"],
+                        p["sha1"],
+                        ";".join(second[k][0]),
+                        second[k][1],
+                    ]
+                )
     lines = [
         "# Agreement of the independent second coding (pool sentences)",
         "",
@@ -110,19 +139,24 @@ def main() -> None:
         "| label | first coder + | second coder + | both + | Cohen's kappa |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for j, lab in enumerate(IDS):
+    for _j, lab in enumerate(IDS):
         a = [int(lab in x) for x, _ in pairs]
         b = [int(lab in y) for _, y in pairs]
-        both = sum(x and y for x, y in zip(a, b))
+        both = sum(x and y for x, y in zip(a, b, strict=False))
         lines.append(f"| {lab} | {sum(a)} | {sum(b)} | {both} | {kappa(a, b):.2f} |")
     anyf = [int(bool(x)) for x, _ in pairs]
     anys = [int(bool(y)) for _, y in pairs]
     exact = sum(x == y for x, y in pairs)
-    lines += ["", f"Any measure vs none: kappa {kappa(anyf, anys):.2f}; identical label sets: "
-              f"{exact}/{len(pairs)} ({exact / len(pairs):.1%})."]
+    lines += [
+        "",
+        f"Any measure vs none: kappa {kappa(anyf, anys):.2f}; identical label sets: "
+        f"{exact}/{len(pairs)} ({exact / len(pairs):.1%}).",
+    ]
     (REPO / "labels/pool/AGREEMENT.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"{len(rows)} spans written ({missing} planned spans not coded yet); "
-          f"{len(pairs)} second-coded pairs")
+    print(
+        f"{len(rows)} spans written ({missing} planned spans not coded yet); "
+        f"{len(pairs)} second-coded pairs"
+    )
     print("\n".join(lines[6:]))
 
 

@@ -10,7 +10,8 @@ Deterministic (fixed seed). Reads ``../shared/pool`` at run time and writes
 
 Sampling (see labels/pool/README.md):
 
-* **Held-out documents.** 27 documents (20 policy documents of 12–45 sentences of several issuers and years, 7 Government
+* **Held-out documents.** 25 documents drawn (18 policy documents of 12–45 sentences of several
+  issuers and years, 7 Government
   Work Reports of different decades) chosen by a seeded draw within fixed strata. Every sentence of
   a document with at most ``FULL_MAX`` sentences is coded; of a longer one, its opening and closing
   stretches of ``STRETCH`` contiguous sentences.
@@ -79,7 +80,11 @@ def issuer_stratum(d: dict) -> str:
         return f"gwr-{int(d['year']) // 10 * 10}s"
     iss = (d.get("issuer") or "").lower()
     if d["id"].startswith("shandong-"):
-        return "shandong-city" if any(c in iss for c in ("jinan", "qingdao", "yantai", "weifang", "zibo", "municipal")) else "shandong-province"
+        return (
+            "shandong-city"
+            if any(c in iss for c in ("jinan", "qingdao", "yantai", "weifang", "zibo", "municipal"))
+            else "shandong-province"
+        )
     if "state council" in iss:
         return "state-council"
     if "industry and information" in iss:
@@ -90,10 +95,19 @@ def issuer_stratum(d: dict) -> str:
 
 
 HELDOUT_PLAN = {  # stratum -> number of documents drawn
-    "state-council": 3, "miit": 4, "science": 3, "other-central": 5,
-    "shandong-province": 3, "shandong-city": 2,
-    "gwr-1950s": 1, "gwr-1970s": 1, "gwr-1980s": 1, "gwr-1990s": 1, "gwr-2000s": 1,
-    "gwr-2010s": 1, "gwr-2020s": 1,
+    "state-council": 3,
+    "miit": 4,
+    "science": 3,
+    "other-central": 5,
+    "shandong-province": 3,
+    "shandong-city": 2,
+    "gwr-1950s": 1,
+    "gwr-1970s": 1,
+    "gwr-1980s": 1,
+    "gwr-1990s": 1,
+    "gwr-2000s": 1,
+    "gwr-2010s": 1,
+    "gwr-2020s": 1,
 }
 SHORT = (12, 45)
 #: Added after the first held-out draw turned out to hold only 46 labelled sentences in 875 (the
@@ -101,9 +115,17 @@ SHORT = (12, 45)
 #: the lead among the 30 documents with the highest density of platform/talent/transfer/finance cue
 #: terms, for issuer variety and few sentences already in the second coding, before any model saw
 #: pool data. Their sentences drawn for training are dropped from training.
-HELDOUT_EXTRA = ["central-135", "shandong-007", "shandong-039", "shandong-042", "shandong-043",
-                 "shandong-052"]
-EXTRA_WHOLE_MAX = 80  # policy documents held out are drawn among those of 15-40 sentences (coded whole)
+HELDOUT_EXTRA = [
+    "central-135",
+    "shandong-007",
+    "shandong-039",
+    "shandong-042",
+    "shandong-043",
+    "shandong-052",
+]
+EXTRA_WHOLE_MAX = (
+    80  # policy documents held out are drawn among those of 15-40 sentences (coded whole)
+)
 
 
 def choose_heldout(docs: list[dict], rng: random.Random) -> list[str]:
@@ -151,7 +173,7 @@ def append_oversample(n: int, per_doc: int, stratum: str, seed: int, out: Path) 
         for i, u in enumerate(us):
             if any(u["start"] < e and s < u["end"] for s, e in spans):
                 continue
-            if any_cue.search(d["text"][u["start"]:u["end"]]):
+            if any_cue.search(d["text"][u["start"] : u["end"]]):
                 candidates.append((d["id"], i, round(i / max(len(us) - 1, 1), 3)))
     rng = random.Random(seed)
     rng.shuffle(candidates)
@@ -169,19 +191,32 @@ def append_oversample(n: int, per_doc: int, stratum: str, seed: int, out: Path) 
         w = csv.writer(f, lineterminator="\n")
         for doc, i, pos in added:
             u = unit_cache[doc][i]
-            w.writerow(["train", doc, u["start"], u["end"],
-                        span_hash(texts[doc][u["start"]:u["end"]]), stratum, pos])
+            w.writerow(
+                [
+                    "train",
+                    doc,
+                    u["start"],
+                    u["end"],
+                    span_hash(texts[doc][u["start"] : u["end"]]),
+                    stratum,
+                    pos,
+                ]
+            )
     records = []
     for doc, i, _ in added:
         us, t = unit_cache[doc], texts[doc]
         u = us[i]
-        records.append({
-            "key": f"{doc}:{u['start']}-{u['end']}", "doc": doc, "title": titles[doc],
-            "headings": u["headings"],
-            "prev": t[us[i - 1]["start"]:us[i - 1]["end"]] if i > 0 else "",
-            "text": t[u["start"]:u["end"]],
-            "next": t[us[i + 1]["start"]:us[i + 1]["end"]] if i + 1 < len(us) else "",
-        })
+        records.append(
+            {
+                "key": f"{doc}:{u['start']}-{u['end']}",
+                "doc": doc,
+                "title": titles[doc],
+                "headings": u["headings"],
+                "prev": t[us[i - 1]["start"] : us[i - 1]["end"]] if i > 0 else "",
+                "text": t[u["start"] : u["end"]],
+                "next": t[us[i + 1]["start"] : us[i + 1]["end"]] if i + 1 < len(us) else "",
+            }
+        )
     out.mkdir(parents=True, exist_ok=True)
     _write_batches(out, stratum, records)
     print(f"appended {len(added)} spans ({stratum}) to {plan_csv}")
@@ -202,8 +237,13 @@ def main() -> None:
     docs = load_pool()
     heldout = set(choose_heldout(docs, rng))
     extra = set(HELDOUT_EXTRA)
-    cues = [c for cat in policyclf.load_taxonomy() if cat.id in ("platform", "talent", "transfer")
-            for c in cat.cues if len(c) >= 2]
+    cues = [
+        c
+        for cat in policyclf.load_taxonomy()
+        if cat.id in ("platform", "talent", "transfer")
+        for c in cat.cues
+        if len(c) >= 2
+    ]
     cue_re = re.compile("|".join(sorted(map(re.escape, cues), key=len, reverse=True)))
 
     plan: list[dict] = []
@@ -220,7 +260,9 @@ def main() -> None:
             if n <= FULL_MAX:
                 picks = [(u, "whole") for u in us]
             else:
-                picks = [(u, "opening") for u in us[:STRETCH]] + [(u, "closing") for u in us[-STRETCH:]]
+                picks = [(u, "opening") for u in us[:STRETCH]] + [
+                    (u, "closing") for u in us[-STRETCH:]
+                ]
             plan += [dict(u, split="test", stratum=s) for u, s in picks]
             continue
         fixed = {0, 1, n - 1} & set(range(n))
@@ -237,7 +279,7 @@ def main() -> None:
             plan.append(dict(us[i], split="train", stratum="position"))
         taken = fixed | drawn
         for i, u in enumerate(us):
-            if i not in taken and cue_re.search(text[u["start"]:u["end"]]):
+            if i not in taken and cue_re.search(text[u["start"] : u["end"]]):
                 candidates.append((d["id"], u))
     # oversample rare-label candidates, at most 4 per document
     rng.shuffle(candidates)
@@ -278,7 +320,7 @@ def main() -> None:
         for i, u in enumerate(us):
             if (d["id"], u["start"]) in taken_spans:
                 continue
-            if any_cue.search(d["text"][u["start"]:u["end"]]):
+            if any_cue.search(d["text"][u["start"] : u["end"]]):
                 pool2.append(dict(u, doc=d["id"], pos=round(i / max(n - 1, 1), 3), idx=i, n=n))
     rng2.shuffle(pool2)
     per_doc2: dict[str, int] = {}
@@ -314,23 +356,36 @@ def main() -> None:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["split", "doc", "start", "end", "sha1", "stratum", "pos"])
         for p in plan:
-            w.writerow([p["split"], p["doc"], p["start"], p["end"],
-                        span_hash(texts[p["doc"]][p["start"]:p["end"]]), p["stratum"], p["pos"]])
+            w.writerow(
+                [
+                    p["split"],
+                    p["doc"],
+                    p["start"],
+                    p["end"],
+                    span_hash(texts[p["doc"]][p["start"] : p["end"]]),
+                    p["stratum"],
+                    p["pos"],
+                ]
+            )
 
     # coding batches (text, outside the repository)
     args.out.mkdir(parents=True, exist_ok=True)
     unit_cache = {d: units(texts[d]) for d in {p["doc"] for p in plan}}
+
     def record(p: dict) -> dict:
         us = unit_cache[p["doc"]]
         i = p["idx"]
         t = texts[p["doc"]]
         return {
-            "key": f"{p['doc']}:{p['start']}-{p['end']}", "doc": p["doc"], "title": titles[p["doc"]],
+            "key": f"{p['doc']}:{p['start']}-{p['end']}",
+            "doc": p["doc"],
+            "title": titles[p["doc"]],
             "headings": p["headings"],
-            "prev": t[us[i - 1]["start"]:us[i - 1]["end"]] if i > 0 else "",
-            "text": t[p["start"]:p["end"]],
-            "next": t[us[i + 1]["start"]:us[i + 1]["end"]] if i + 1 < len(us) else "",
+            "prev": t[us[i - 1]["start"] : us[i - 1]["end"]] if i > 0 else "",
+            "text": t[p["start"] : p["end"]],
+            "next": t[us[i + 1]["start"] : us[i + 1]["end"]] if i + 1 < len(us) else "",
         }
+
     train = [p for p in plan if p["split"] == "train"]
     test = [p for p in plan if p["split"] == "test" and p["doc"] not in extra]
     _write_batches(args.out, "testextra", [record(p) for p in plan if p["doc"] in extra])
@@ -349,8 +404,10 @@ def main() -> None:
     second.sort(key=lambda p: (p["doc"], p["start"]))
     _write_batches(args.out, "second", [record(p) for p in second])
     n_test = sum(p["split"] == "test" for p in plan)
-    print(f"plan: {len(train)} training sentences from {len(train_docs)} documents; "
-          f"{n_test} held-out sentences from {len(heldout)} documents; wrote {out_csv}")
+    print(
+        f"plan: {len(train)} training sentences from {len(train_docs)} documents; "
+        f"{n_test} held-out sentences from {len(heldout)} documents; wrote {out_csv}"
+    )
 
 
 def _write_batches(out: Path, name: str, rows: list[dict], size: int = 150) -> None:
@@ -360,7 +417,7 @@ def _write_batches(out: Path, name: str, rows: list[dict], size: int = 150) -> N
         if path.exists():
             continue
         with path.open("w", encoding="utf-8") as f:
-            for r in rows[b:b + size]:
+            for r in rows[b : b + size]:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 

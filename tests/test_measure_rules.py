@@ -34,11 +34,9 @@ def model() -> policyclf.Model:
 def test_the_model_follows_the_rule(model: policyclf.Model, group: dict) -> None:
     tags = model.tag_many(group["texts"], evidence=False)
     want = set(group["labels"])
-    if want:
-        ok = [want <= set(t.labels) for t in tags]
-    else:
-        ok = [not t.labels for t in tags]
-    misses = [(text, t.labels) for text, t, good in zip(group["texts"], tags, ok) if not good]
+    ok = [want <= set(t.labels) for t in tags] if want else [not t.labels for t in tags]
+    pairs = zip(group["texts"], tags, ok, strict=True)
+    misses = [(text, t.labels) for text, t, good in pairs if not good]
     assert sum(ok) >= 4, f"{group['rule']}: {len(misses)} of 5 break the rule: {misses}"
 
 
