@@ -484,6 +484,9 @@ def write_atomic(path: str | os.PathLike[str], write: Any, suffix: str = "") -> 
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

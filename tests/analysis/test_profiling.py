@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -125,6 +126,9 @@ def test_csv_and_excel_round_trip(
     assert set(x) == {"profile", "errors"} and len(x["profile"]) == len(p.table)
     assert sorted(p.errors.doc) == sorted(x["errors"].doc)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["p.csv", "p.xlsx"]  # no temp files
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "p.csv").stat().st_mode & 0o777 == 0o666 & ~umask  # not private
 
 
 def test_a_failed_write_leaves_no_partial_file(
