@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 
+from .analyzed import AnalyzedTexts
 from .features import AnalysedText, Featurizer
 from .model import Model
 from .taxonomy import Taxonomy, load_taxonomy
@@ -205,17 +206,28 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             return self.taxonomy
         return load_taxonomy(self.taxonomy)
 
-    def _fit_core(
-        self, texts: Sequence[str], Y: np.ndarray, tax: Taxonomy
-    ) -> tuple[Featurizer, np.ndarray, np.ndarray]:
+    def _featurizer(self, tax: Taxonomy) -> Featurizer:
         cues = [c.cues for c in tax.categories] if self.use_cues else []
         if self.frames:
             from .frames import load_frames
 
             cues += [f.terms for f in load_frames()]
-        feat = Featurizer(
+        return Featurizer(
             cues, char_bigrams=self.char_bigrams, cue_scale=self.cue_scale, min_df=self.min_df
-        ).fit(texts)
+        )
+
+    def _analyzed(self, texts: Sequence[str], tax: Taxonomy) -> AnalyzedTexts:
+        """The texts analysed once for this fit (its folds reuse the analysis); texts that
+        come analysed for the same cue terms are used as they are."""
+        cue_terms = tuple(self._featurizer(tax)._cue_terms)
+        if isinstance(texts, AnalyzedTexts) and texts.cue_terms == cue_terms:
+            return texts
+        return AnalyzedTexts(list(texts), cue_terms)
+
+    def _fit_core(
+        self, texts: Sequence[str], Y: np.ndarray, tax: Taxonomy
+    ) -> tuple[Featurizer, np.ndarray, np.ndarray]:
+        feat = self._featurizer(tax).fit(texts)
         X = feat.transform(texts).to_scipy()
         k = Y.shape[1]
         coef = np.zeros((feat.n_features, k))
@@ -244,8 +256,8 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         self, X: Iterable[str], y: Any, groups: Sequence[Any] | None = None
     ) -> PolicyClassifier:
         """Fit on texts ``X`` and labels ``y``; ``groups`` (document/region) make folds grouped."""
-        texts = _texts(X)
         tax = self._taxonomy()
+        texts = self._analyzed(_texts(X), tax)
         labels = tax.ids
         Y = binarize(y, labels)
         if len(texts) != len(Y):
@@ -393,9 +405,11 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 # ---------------------------------------------------------------------- helpers
 
 
-def _texts(X: Iterable[str]) -> list[str]:
+def _texts(X: Iterable[str]) -> Sequence[str]:
     if isinstance(X, str):
         raise TypeError("X must be a list of texts, not a single str")
+    if isinstance(X, AnalyzedTexts):
+        return X
     texts = list(X)
     for i, t in enumerate(texts):
         if not isinstance(t, str):
@@ -405,6 +419,10 @@ def _texts(X: Iterable[str]) -> list[str]:
 
 def _chinese_mask(texts: Sequence[str]) -> np.ndarray:
     """True for texts the model scores (at least one Chinese character after normalising)."""
+    if isinstance(texts, AnalyzedTexts):
+        return texts.analysed | np.fromiter(
+            (is_chinese_text(t, normalized=True) for t in texts.norms), dtype=bool, count=len(texts)
+        )
     return np.fromiter(
         (isinstance(t, AnalysedText) or is_chinese_text(t) for t in texts),
         dtype=bool,
@@ -448,9 +466,10 @@ def oof_decisions(
     dec = np.zeros(Y.shape, dtype=np.float64)
     fold_of = np.zeros(len(texts), dtype=np.int64)
     tax = est._taxonomy() if not hasattr(est, "taxonomy_") else est.taxonomy_
+    analyzed = est._analyzed(texts, tax)  # each text is analysed once for all folds
     for f, (tr, te) in enumerate(fold_splits(len(texts), groups, est.cv, est.random_state)[0]):
-        feat, coef, intercept = est._fit_core([texts[i] for i in tr], Y[tr], tax)
-        dec[te] = feat.transform([texts[i] for i in te]).dot(coef) + intercept
+        feat, coef, intercept = est._fit_core(analyzed.subset(tr), Y[tr], tax)
+        dec[te] = feat.transform(analyzed.subset(te)).dot(coef) + intercept
         fold_of[te] = f
     return dec, fold_of
 

@@ -12,17 +12,23 @@ computes the same lists for a whole batch with array operations (tests pin one t
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, repeat
 
 import numpy as np
 
-from .features import Analysis, Featurizer, SparseRows, TransformedBatch, _ranges
+from ._scan import IntLookup
+from .features import (
+    _FIRST_OOV_ID,
+    Analysis,
+    Featurizer,
+    SparseRows,
+    TransformedBatch,
+    _ranges,
+)
 
-__all__ = ["EVIDENCE_TERMS", "Explainer"]
+__all__ = ["EVIDENCE_TERMS", "Explainer", "FlatEvidence"]
 
 #: How many evidence terms a Tag keeps per label.
 EVIDENCE_TERMS = 8
@@ -95,92 +101,251 @@ class Explainer:
             out.append({ids[j]: self.one(seen, batch.rows, r, j) for j, f in enumerate(flags) if f})
         return out
 
-    # The same evidence as _evidence (which stays the readable definition), for a whole batch
-    # and all labels at once: each step of _evidence becomes array operations over the
-    # batch's (text, label, word) triples. Two tricks keep the results identical:
-    # * np.bincount adds the weights of each (text, label, word) one after another, in array
-    #   order, and the arrays list them in _evidence's order (the word's own weight, then cue
-    #   shares by category and match, then bigram shares by feature), so every total is the
-    #   same sum done in the same order;
-    # * words are numbered in code-point order, so sorting by (text, label, word) and then,
-    #   stably, by weight breaks ties by the word, as _evidence does.
+    # The same evidence as one() (which stays the readable definition), for a whole batch
+    # and all its predicted labels at once, as array operations over the batch's "hosts":
+    # the distinct words of each text that can receive weight (its tokens, and the cue terms
+    # found in it that are not tokens). Two tricks keep the results identical:
+    # * np.bincount adds the weights of each (host, label) one after another, in array order,
+    #   and the arrays list them in one()'s order (the word's own weight, then cue shares by
+    #   category and match, then bigram shares by feature), so every total is the same sum
+    #   done in the same order;
+    # * words are ranked in code-point order, so sorting by (text, label, -weight, word rank)
+    #   breaks ties by the word, as one() does.
     def batch(self, batch: TransformedBatch, on: np.ndarray, contrib: np.ndarray) -> list[Evidence]:
-        """``{label: _evidence(...)}`` for each text of a batch and each of its labels ``on``.
+        """``{label: one(...)}`` for each text of a batch and each of its labels ``on``.
 
-        ``contrib`` is each entry's contribution to each label (from :meth:`_scores`).
+        ``contrib`` is each entry's contribution to each label (from ``Model._scores``).
         """
-        ids = self.labels
-        n_labels = len(ids)
-        out: list[dict[str, list[tuple[str, float]]]] = [
-            {ids[j]: [] for j, f in enumerate(flags) if f} for flags in on.tolist()
-        ]
+        return self.flat(batch, on, contrib).expand(on, self.labels)
+
+    def flat(self, batch: TransformedBatch, on: np.ndarray, contrib: np.ndarray) -> FlatEvidence:
+        """What :meth:`batch` returns, as flat arrays (compact to send between processes)."""
+        k = len(self.labels)
+        n = len(on)
+        out = FlatEvidence(np.zeros(0, dtype=np.int64), [], [])
         if not on.any():
             return out
         feat = self.featurizer
         tables = self._tables
+        scan = batch.scan
+        words = scan.table
+        assert words is not None
         rows = batch.rows
-        entry_row = np.repeat(np.arange(len(out)), np.diff(rows.indptr))
-        kind = tables.kind[rows.indices]
+        n_text, n_vocab = feat.n_text_features, len(feat.vocabulary)
+        entry_row = np.repeat(np.arange(n), np.diff(rows.indptr))
         pushes = (contrib > 0) & on[entry_row]  # only weights toward predicted labels count
-        words = _WordIds(feat.vocabulary)
-        # A "group" is a (text, label) pair: group = text * n_labels + label.
-        # 1. each word's own weight (words that cannot be shown are left out)
-        e, j = np.nonzero(pushes & (kind == _WORD)[:, None])
-        own = (entry_row[e] * n_labels + j, rows.indices[e], contrib[e, j])
-        # 2. a cue column's weight, shared by the cue terms of its category in the text
-        needed = np.asarray(on.any(axis=1))
-        hosts = _BigramHosts.build(feat, tables, batch, words, needed)  # for step 3
-        cue = _CueShares.build(feat, batch, words, hosts, entry_row, contrib, pushes)
-        t, j = np.nonzero(cue.weight > 0)
-        cue_part = (cue.row[t] * n_labels + j, cue.word[t], cue.weight[t, j] / cue.n_terms[t])
-        # 3. a bigram's weight, shared by the words of the text that contain it: its tokens,
+        need = np.flatnonzero(on.any(axis=1))
+        # -- hosts: (text, word id); word ids are vocabulary indices, or n_vocab + k for the
+        # k-th form outside the vocabulary (words.forms)
+        n_tok = batch.n_tokens[need]
+        tok_entry = _ranges(rows.indptr[need], n_tok)  # the in-vocabulary tokens' entries
+        is_needed = np.zeros(n + 1, dtype=bool)
+        is_needed[need] = True
+        oov = np.flatnonzero(scan.token_id <= _FIRST_OOV_ID)
+        oov = oov[is_needed[scan.token_text[oov]]]
+        oov_pairs = np.unique(scan.token_text[oov] * _WIDE + (_FIRST_OOV_ID - scan.token_id[oov]))
+        cue_word = np.array(
+            [_as_word(words.word_id(t), n_vocab) for t in feat._cue_terms], dtype=np.int64
+        )
+        host_text = np.concatenate([entry_row[tok_entry], oov_pairs // _WIDE])
+        host_word = np.concatenate([rows.indices[tok_entry], n_vocab + oov_pairs % _WIDE])
+        n_token_hosts = len(host_text)
+        # cue matches in needed texts; those whose term is not a token become hosts too
+        m = np.flatnonzero(is_needed[scan.cue_text])
+        m_text, m_term = scan.cue_text[m], scan.cue_term[m]
+        width = n_vocab + len(words.forms) + 1
+        token_key = host_text * width + host_word
+        order = np.argsort(token_key)
+        sorted_key = token_key[order]
+        m_key = m_text * width + cue_word[m_term]
+        pos = np.minimum(np.searchsorted(sorted_key, m_key), max(len(sorted_key) - 1, 0))
+        is_tok = (sorted_key[pos] == m_key) if len(sorted_key) else np.zeros(len(m), dtype=bool)
+        m_host = np.where(is_tok, order[pos] if len(order) else 0, -1)
+        only_keys, only_of = np.unique(m_key[~is_tok], return_inverse=True)
+        m_host[~is_tok] = n_token_hosts + only_of.reshape(-1)
+        host_text = np.concatenate([host_text, only_keys // width])
+        host_word = np.concatenate([host_word, only_keys % width])
+        n_hosts = len(host_text)
+        # -- 1. each in-vocabulary token's own weight (words that cannot be shown left out)
+        e, j = np.nonzero(
+            pushes[tok_entry] & (tables.kind[rows.indices[tok_entry]] == _WORD)[:, None]
+        )
+        own = (e * k + j, contrib[tok_entry[e], j])
+        # -- 2. a cue column's weight, shared by the cue terms of its category in the text
+        pair, pair_cat = self._pair_categories(m_term, m_text)
+        n_cues = len(feat.cues)
+        column = m_text[pair] * n_cues + pair_cat
+        n_terms = np.bincount(column, minlength=n * n_cues)[column]
+        col_value = np.zeros((n * n_cues, k))
+        is_cue = np.flatnonzero(rows.indices >= n_text)
+        col_value[entry_row[is_cue] * n_cues + rows.indices[is_cue] - n_text] = np.where(
+            pushes[is_cue], contrib[is_cue], 0.0
+        )
+        t, j = np.nonzero(col_value[column] > 0)
+        cue_part = (m_host[pair[t]] * k + j, col_value[column[t], j] / n_terms[t])
+        credited = np.zeros((n_hosts, k), dtype=bool)
+        credited[m_host[pair[t]], j] = True
+        # -- 3. a bigram's weight, shared by the hosts of the text that contain it: its tokens,
         # and its cue terms whose cue column counted in step 2 for that label
-        counted = np.repeat(hosts.is_token[:, None], n_labels, axis=1)
-        c = cue.host[t] >= 0
-        counted[cue.host[t][c], j[c]] = True
-        big = np.flatnonzero((kind == _BIGRAM) & pushes.any(axis=1))
-        lo, n_found = hosts.find(entry_row[big], rows.indices[big])
-        pair_big = np.repeat(np.arange(len(big)), n_found)
-        pair_host = hosts.host[_ranges(lo, n_found)]
-        p, j = np.nonzero(pushes[big[pair_big]] & counted[pair_host])
-        e = big[pair_big[p]]
-        n_hosts = np.bincount(pair_big[p] * n_labels + j, minlength=len(big) * n_labels)
-        share = contrib[e, j] / n_hosts[pair_big[p] * n_labels + j]
-        big_part = (entry_row[e] * n_labels + j, hosts.word[pair_host[p]], share)
-        # 4. the total of each (text, label, word), adding in the order above
-        parts = (own, cue_part, big_part)
-        rank, word_of_rank = tables.ranks(words.extras)
-        width = len(rank)
-        group = np.concatenate([g for g, _, _ in parts])
-        word = rank[np.concatenate([w for _, w, _ in parts])]
-        slots, slot_of = np.unique(group * width + word, return_inverse=True)
-        total = np.bincount(slot_of, weights=np.concatenate([x for _, _, x in parts]))
-        group, word = slots // width, word_of_rank[slots % width]
-        # 5. per group: real words only, heaviest first (ties by the word), EVIDENCE_TERMS each
-        keep = tables.can_show_ids(word, words.extras, feat._cue_cats) & (total > 0)
-        group, word, total = group[keep], word[keep], total[keep]
-        # stable sort by (group, -total): equal weights stay in word order; the weights are
-        # replaced by their rank among the batch's distinct weights to sort one int64 key
-        distinct, weight_rank = np.unique(total, return_inverse=True)
-        by_weight = group * len(distinct) + (len(distinct) - 1 - weight_rank)
-        order = np.argsort(by_weight, kind="stable")
-        group, word, total = group[order], word[order], total[order]
-        top = np.arange(len(group)) - np.searchsorted(group, group) < EVIDENCE_TERMS
-        group, word, total = group[top], word[top], total[top]
+        inside_ptr, inside_fid, host_row = self._inside(host_word, words.forms, n_vocab)
+        lo, cnt = inside_ptr[host_row], inside_ptr[host_row + 1] - inside_ptr[host_row]
+        pair_host = np.repeat(np.arange(n_hosts), cnt)
+        pair_fid = inside_fid[_ranges(lo, cnt)]
+        big_entry = _entry_of(rows, entry_row, tables.kind, host_text[pair_host], pair_fid)
+        found = big_entry >= 0
+        pair_host, big_entry = pair_host[found], big_entry[found]
+        counted = np.empty((n_hosts, k), dtype=bool)
+        counted[:n_token_hosts] = True
+        counted[n_token_hosts:] = credited[n_token_hosts:]
+        p, j = np.nonzero(pushes[big_entry] & counted[pair_host])
+        p_entry = big_entry[p]
+        # one() adds a host's bigram shares in entry order; a share is the weight over the
+        # number of hosts counted for that (entry, label): the length of its run once sorted
+        by_entry = np.argsort(p_entry * k + j)
+        p, j, p_entry = p[by_entry], j[by_entry], p_entry[by_entry]
+        ej = p_entry * k + j
+        run = np.flatnonzero(np.r_[True, ej[1:] != ej[:-1]]) if len(ej) else ej
+        run_len = np.diff(np.r_[run, len(ej)])
+        n_share = np.repeat(run_len, run_len)
+        big_part = (pair_host[p] * k + j, contrib[p_entry, j] / n_share)
+        # -- 4. the total of each (host, label), adding in the order above
+        slot = np.concatenate([own[0], cue_part[0], big_part[0]])
+        total = np.bincount(
+            slot, weights=np.concatenate([own[1], cue_part[1], big_part[1]]), minlength=n_hosts * k
+        )
+        # -- 5. per (text, label): shown words only, heaviest first (ties by the word), top 8
+        slot = np.flatnonzero(total > 0)
+        host, j = slot // k, slot % k
+        word = host_word[host]
+        forms = words.forms
+        extra = np.unique(word[word >= n_vocab]) - n_vocab
+        extras = [forms[i] for i in extra.tolist()]
+        showable = tables.can_show_ids(word, extra, extras, feat._cue_cats, n_vocab)
+        slot, host, j, word = slot[showable], host[showable], j[showable], word[showable]
+        weight = total[slot]
+        rank = tables.word_ranks(word, extra, extras, n_vocab)
+        group = host_text[host] * k + j
+        distinct, weight_rank = np.unique(weight, return_inverse=True)
+        heavier = len(distinct) - 1 - weight_rank.reshape(-1)  # 0 for the heaviest
+        n_rank = int(rank.max()) + 1 if len(rank) else 1
+        if (n * k) * len(distinct) * n_rank < 2**62:
+            order = np.argsort((group * len(distinct) + heavier) * n_rank + rank)
+        else:  # pragma: no cover - a batch too large for one packed key
+            order = np.lexsort((rank, heavier, group))
+        group, word, weight = group[order], word[order], weight[order]
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else group
+        place = np.arange(len(group)) - np.repeat(starts, np.diff(np.r_[starts, len(group)]))
+        top = place < EVIDENCE_TERMS
+        group, word, weight = group[top], word[top], weight[top]
         if not len(group):
             return out
-        n_text, names, extras = feat.n_text_features, tables.names, words.extras
-        terms = [names[w] if w < n_text else extras[w - n_text] for w in word.tolist()]
-        weights = _round(total, 6)
-        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-        bounds = np.r_[starts, len(group)].tolist()
-        for g, a, b in zip(group[starts].tolist(), bounds, bounds[1:], strict=False):
-            out[g // n_labels][ids[g % n_labels]] = list(zip(terms[a:b], weights[a:b], strict=True))
-        return out
+        if len(extra):
+            names = np.concatenate([tables.name_objects, np.array(forms, dtype=object)])
+        else:
+            names = tables.name_objects
+        terms = names[word].tolist()
+        weights = _round(weight, 6)
+        return FlatEvidence(group, terms, weights)
+
+    def _pair_categories(
+        self, m_term: np.ndarray, m_text: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every (cue match, category) pair, sorted by text, then category, then match."""
+        ptr, cats = self.featurizer._cue_cat_ptr, self.featurizer._cue_cat_ids
+        n_cats = ptr[m_term + 1] - ptr[m_term]
+        pair = np.repeat(np.arange(len(m_term)), n_cats)
+        pair_cat = cats[_ranges(ptr[m_term], n_cats)]
+        order = np.lexsort((pair_cat, m_text[pair]))  # stable: keeps match order
+        return pair[order], pair_cat[order]
+
+    def _inside(
+        self, host_word: np.ndarray, forms: list[str], n_vocab: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bigram features inside each host's word, as CSR ``(ptr, fid)`` with each host's
+        row: vocabulary words from the per-model table, the other words computed here."""
+        ptr, fid = self._tables.inside
+        other = host_word >= n_vocab
+        if not other.any():
+            return ptr, fid, host_word
+        used, local = np.unique(host_word[other] - n_vocab, return_inverse=True)
+        extra_ptr, extra_fid = self.featurizer._bigrams_in([forms[i] for i in used.tolist()])
+        row = host_word.copy()
+        row[other] = n_vocab + local.reshape(-1)
+        return (
+            np.concatenate([ptr[: n_vocab + 1], ptr[n_vocab] + extra_ptr[1:]]),
+            np.concatenate([fid, extra_fid]),
+            row,
+        )
 
     @cached_property
     def _tables(self) -> _EvidenceTables:
         return _EvidenceTables.build(self.featurizer)
+
+
+@dataclass(frozen=True)
+class FlatEvidence:
+    """Evidence lists of a batch, flat: term ``i`` belongs to ``group[i]`` = text * n_labels +
+    label, heaviest first within each group; groups ascending."""
+
+    group: np.ndarray
+    terms: list[str]
+    weights: list[float]
+
+    def expand(self, on: np.ndarray, labels: Sequence[str]) -> list[Evidence]:
+        """``{label: [(term, weight), ...]}`` per text, with a list for every label ``on``."""
+        k = len(labels)
+        out: list[Evidence] = [{} for _ in range(len(on))]
+        found: dict[int, list[tuple[str, float]]] = {}
+        group, terms, weights = self.group, self.terms, self.weights
+        if len(group):
+            starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+            bounds = np.r_[starts, len(group)].tolist()
+            for g, a, b in zip(group[starts].tolist(), bounds, bounds[1:], strict=False):
+                found[g] = list(zip(terms[a:b], weights[a:b], strict=True))
+        for r, j in zip(*np.nonzero(on), strict=True):
+            out[r][labels[j]] = found.get(int(r) * k + int(j), [])
+        return out
+
+
+#: Wider than any token form index, for packing (text, form) pairs.
+_WIDE = 1 << 31
+
+
+def _as_word(code: int, n_vocab: int) -> int:
+    """A token code (features._TokenIds) as a word id: the vocabulary index, or n_vocab + k."""
+    return code if code >= 0 else n_vocab + (_FIRST_OOV_ID - code)
+
+
+def _entry_of(
+    rows: SparseRows, entry_row: np.ndarray, kind: np.ndarray, text: np.ndarray, fid: np.ndarray
+) -> np.ndarray:
+    """The entry of bigram feature ``fid`` in text ``text``'s row, or -1 (a sort-merge join)."""
+    is_big = np.flatnonzero(kind[rows.indices] == _BIGRAM)
+    width = rows.n_features
+    have = _packed_sort(entry_row[is_big] * width + rows.indices[is_big])
+    want = _packed_sort(text * width + fid)
+    if have is None or want is None:  # pragma: no cover - keys too wide to pack
+        table = IntLookup(entry_row[is_big] * width + rows.indices[is_big], is_big)
+        return table.get(text * width + fid)
+    keys, entry = have
+    found_keys, query = want
+    out = np.full(len(text), -1, dtype=np.int64)
+    if not len(keys):
+        return out
+    pos = np.minimum(np.searchsorted(keys, found_keys), len(keys) - 1)
+    hit = keys[pos] == found_keys
+    out[query[hit]] = is_big[entry[pos[hit]]]
+    return out
+
+
+def _packed_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``key`` sorted, with where each sorted key came from; None if it cannot be packed."""
+    shift = max(1, len(key).bit_length())
+    top = int(key.max()) if len(key) else 0
+    if top.bit_length() + shift > 62:
+        return None
+    packed = np.sort((key << shift) | np.arange(len(key), dtype=np.int64))
+    return packed >> shift, packed & ((1 << shift) - 1)
 
 
 _WORD, _BIGRAM, _CUE, _OTHER = 0, 1, 2, 3
@@ -203,28 +368,6 @@ def _round(x: np.ndarray, digits: int) -> list[float]:
     return out
 
 
-class _WordIds:
-    """Word -> id for a batch: the vocabulary index, or ``n_text + k`` for the k-th other word."""
-
-    def __init__(self, vocabulary: Mapping[str, int]) -> None:
-        self.vocabulary = vocabulary
-        self.extras: list[str] = []
-        self._extra_ids: dict[str, int] = {}
-
-    def __call__(self, words: Sequence[str]) -> np.ndarray:
-        found = np.fromiter(
-            map(self.vocabulary.get, words, repeat(-1)), dtype=np.int64, count=len(words)
-        )
-        for i in np.flatnonzero(found < 0).tolist():
-            w = words[i]
-            k = self._extra_ids.get(w)
-            if k is None:
-                k = self._extra_ids[w] = len(self.vocabulary) + len(self.extras)
-                self.extras.append(w)
-            found[i] = k
-        return found
-
-
 @dataclass(frozen=True)
 class _EvidenceTables:
     """Per-model lookups for Model._evidence_batch (built once per model)."""
@@ -235,6 +378,8 @@ class _EvidenceTables:
     sorted_names: list[str]  # the vocabulary terms in code-point order
     name_rank: np.ndarray  # per vocabulary term: its place in sorted_names
     inside: tuple[np.ndarray, np.ndarray]  # the bigram terms inside each vocabulary term
+    name_objects: np.ndarray  # the vocabulary terms as an object array (fast gathering)
+    sorted_array: np.ndarray  # sorted_names as a unicode array (code-point order)
 
     @classmethod
     def build(cls, feat: Featurizer) -> _EvidenceTables:
@@ -249,152 +394,55 @@ class _EvidenceTables:
         rank = np.empty(n_text, dtype=np.int64)
         rank[order] = np.arange(n_text)
         inside = feat._bigrams_in(names[:n_text])
-        return cls(names, kind, can_show.reshape(-1), [names[i] for i in order], rank, inside)
+        sorted_names = [names[i] for i in order]
+        return cls(
+            names,
+            kind,
+            can_show.reshape(-1),
+            sorted_names,
+            rank,
+            inside,
+            np.array([*names[:n_text], ""], dtype=object)[:-1],
+            np.array(sorted_names, dtype=str),
+        )
 
     def can_show_ids(
-        self, word: np.ndarray, extras: list[str], cue_terms: Mapping[str, object]
+        self,
+        word: np.ndarray,
+        extra: np.ndarray,
+        extras: list[str],
+        cue_terms: Mapping[str, object],
+        n_vocab: int,
     ) -> np.ndarray:
-        """Which word ids may be shown as evidence (two or more characters, or a cue term)."""
-        extra_ok = np.array([len(t) >= 2 or t in cue_terms for t in extras], dtype=bool)
-        return np.concatenate([self.can_show, extra_ok.reshape(-1)])[word]
+        """Which word ids may be shown as evidence (two or more characters, or a cue term).
 
-    def ranks(self, extras: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Each word id's place in code-point order of all words, and its inverse."""
-        rank = self.name_rank
-        if extras:
-            # Merge the other words into the vocabulary's order: a word with p vocabulary
-            # terms and i other words below it has rank p + i; a vocabulary term moves up by
-            # the number of other words below it.
-            srt = sorted(extras)
-            below = np.array([bisect_left(self.sorted_names, t) for t in srt], dtype=np.int64)
-            place = {t: i for i, t in enumerate(srt)}
-            i = np.array([place[t] for t in extras], dtype=np.int64)  # extras[k] is srt[i[k]]
-            rank = np.concatenate([rank + np.searchsorted(below, rank, side="right"), below[i] + i])
-        inverse = np.empty_like(rank)
-        inverse[rank] = np.arange(len(rank))
-        return rank, inverse
+        ``extra`` lists the form indices (word id - n_vocab) of the other words among
+        ``word``, sorted; ``extras`` their strings.
+        """
+        ok = np.ones(len(word), dtype=bool)
+        vocab = word < n_vocab
+        ok[vocab] = self.can_show[word[vocab]]
+        if len(extra):
+            extra_ok = np.array([len(t) >= 2 or t in cue_terms for t in extras], dtype=bool)
+            ok[~vocab] = extra_ok[np.searchsorted(extra, word[~vocab] - n_vocab)]
+        return ok
 
-
-@dataclass(frozen=True)
-class _BigramHosts:
-    """For a batch: the words of each text that contain each of its bigram terms.
-
-    A text's candidate hosts are its distinct tokens, and its cue terms that are not tokens
-    (those count for a label only when their cue column pushed toward it, as in _evidence).
-    """
-
-    word: np.ndarray  # per host: word id
-    is_token: np.ndarray  # per host: a token of its text (else a cue term only)
-    cue_only: dict[tuple[int, str], int]  # (text, cue term) -> host, for non-token cue terms
-    key: np.ndarray  # sorted distinct text * n_features + bigram feature
-    first: np.ndarray  # per key: where its hosts start in ``host``
-    count: np.ndarray  # per key: how many hosts
-    host: np.ndarray  # hosts, grouped by key
-    n_features: int
-
-    @classmethod
-    def build(
-        cls,
-        feat: Featurizer,
-        tables: _EvidenceTables,
-        batch: TransformedBatch,
-        words: _WordIds,
-        needed: np.ndarray,
-    ) -> _BigramHosts:
-        rows = batch.rows
-        need = np.flatnonzero(needed)
-        # in-vocabulary tokens: the first n_tokens entries of each text
-        n_tokens = batch.n_tokens[need]
-        token_ids = rows.indices[_ranges(rows.indptr[need], n_tokens)]
-        # other tokens and the cue terms that are not tokens (few), in Python
-        vocab = feat.vocabulary
-        other_rows: list[int] = []
-        others: list[str] = []
-        cue_only: dict[tuple[int, str], int] = {}
-        for r in need.tolist():
-            tokens = batch.words[r]
-            if batch.has_oov[r]:
-                new = [t for t in dict.fromkeys(tokens) if t not in vocab]
-                other_rows += [r] * len(new)
-                others += new
-            if batch.cues[r]:
-                token_set = set(tokens)
-                for t in dict.fromkeys(batch.cues[r]):
-                    if t not in token_set:
-                        cue_only[(r, t)] = len(token_ids) + len(others)
-                        other_rows.append(r)
-                        others.append(t)
-        host_row = np.concatenate([np.repeat(need, n_tokens), np.array(other_rows, np.int64)])
-        word = np.concatenate([token_ids, words(others)])
-        is_token = np.ones(len(word), dtype=bool)
-        is_token[list(cue_only.values())] = False
-        # the bigram terms inside each host (a per-model table for vocabulary words)
-        ptr, fid = tables.inside
-        extra_ptr, extra_fid = feat._bigrams_in(words.extras)
-        ptr = np.concatenate([ptr, ptr[-1] + extra_ptr[1:]])
-        fid = np.concatenate([fid, extra_fid])
-        lo, n = ptr[word], ptr[word + 1] - ptr[word]
-        host = np.repeat(np.arange(len(word)), n)
-        n_features = feat.n_features
-        key = host_row[host] * n_features + fid[_ranges(lo, n)]
-        order = np.argsort(key, kind="stable")
-        key, host = key[order], host[order]
-        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else lo[:0]
-        count = np.diff(np.r_[first, len(key)])
-        return cls(word, is_token, cue_only, key[first], first, count, host, n_features)
-
-    def find(self, text: np.ndarray, bigram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """For each (text, bigram feature): where its hosts start in ``host``, and how many."""
-        if not len(self.key):
-            return np.zeros(len(text), dtype=np.int64), np.zeros(len(text), dtype=np.int64)
-        key = text * self.n_features + bigram
-        pos = np.minimum(np.searchsorted(self.key, key), len(self.key) - 1)
-        found = self.key[pos] == key
-        return self.first[pos], np.where(found, self.count[pos], 0)
-
-
-@dataclass(frozen=True)
-class _CueShares:
-    """For a batch: every (cue match, category) pair, in _evidence's order of cue shares.
-
-    Sorted by text, then category, then the match's position in the text; a term found
-    twice counts twice, as in _evidence.
-    """
-
-    row: np.ndarray  # the text
-    word: np.ndarray  # the cue term's word id
-    n_terms: np.ndarray  # how many pairs share the pair's (text, category) column
-    weight: np.ndarray  # (pair, label): the column's weight when it pushes, else 0
-    host: np.ndarray  # the term as a non-token bigram host (_BigramHosts.cue_only), or -1
-
-    @classmethod
-    def build(
-        cls,
-        feat: Featurizer,
-        batch: TransformedBatch,
-        words: _WordIds,
-        hosts: _BigramHosts,
-        entry_row: np.ndarray,
-        contrib: np.ndarray,
-        pushes: np.ndarray,
-    ) -> _CueShares:
-        n_rows, n_cues, n_labels = len(batch.cues), len(feat.cues), contrib.shape[1]
-        matches = list(chain.from_iterable(batch.cues))
-        cats = list(map(feat._cue_cats.__getitem__, matches))
-        match_row = np.repeat(np.arange(n_rows), list(map(len, batch.cues)))
-        pair_match = np.repeat(np.arange(len(matches)), list(map(len, cats)))
-        pair_cat = np.fromiter(chain.from_iterable(cats), dtype=np.int64, count=len(pair_match))
-        order = np.lexsort((pair_cat, match_row[pair_match]))  # stable: keeps match order
-        pair_match, pair_cat = pair_match[order], pair_cat[order]
-        row = match_row[pair_match]
-        column = row * n_cues + pair_cat
-        n_terms = np.bincount(column, minlength=n_rows * n_cues)[column]
-        # each (text, category) cue column's pushing weight, per label
-        value = np.zeros((n_rows * n_cues, n_labels))
-        n_text = feat.n_text_features
-        is_cue = np.flatnonzero(batch.rows.indices >= n_text)
-        pushing = np.where(pushes[is_cue], contrib[is_cue], 0.0)
-        value[entry_row[is_cue] * n_cues + batch.rows.indices[is_cue] - n_text] = pushing
-        terms = [matches[i] for i in pair_match.tolist()]
-        host = [hosts.cue_only.get(rt, -1) for rt in zip(row.tolist(), terms, strict=True)]
-        return cls(row, words(terms), n_terms, value[column], np.asarray(host, dtype=np.int64))
+    def word_ranks(
+        self, word: np.ndarray, extra: np.ndarray, extras: list[str], n_vocab: int
+    ) -> np.ndarray:
+        """A rank per word id that orders words by code point (vocabulary and other words)."""
+        if not len(extra):
+            return self.name_rank[word]
+        # a word with p vocabulary terms and i other words below it has rank p + i; a
+        # vocabulary term moves up by the number of other words below it
+        srt = sorted(range(len(extras)), key=extras.__getitem__)
+        below = np.searchsorted(self.sorted_array, np.array([extras[i] for i in srt], dtype=str))
+        place = np.empty(len(srt), dtype=np.int64)
+        place[srt] = np.arange(len(srt))  # extras[i] is the place[i]-th other word
+        extra_rank = below[place] + place
+        vocab = word < n_vocab
+        out = np.empty(len(word), dtype=np.int64)
+        r = self.name_rank[word[vocab]]
+        out[vocab] = r + np.searchsorted(below, r, side="right")
+        out[~vocab] = extra_rank[np.searchsorted(extra, word[~vocab] - n_vocab)]
+        return out

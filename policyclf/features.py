@@ -27,8 +27,20 @@ from typing import Any
 
 import numpy as np
 
+from ._scan import (
+    _FIRST_OOV_ID,
+    _SEP_ID,
+    SEP,
+    CueMatcher,
+    IntLookup,
+    _Scan,
+    _TokenIds,
+    code_points,
+    first_counts,
+)
+from .analyzed import AnalyzedTexts
 from .text import normalize
-from .tokenize import tokenize
+from .tokenize import segment, tokenize
 
 __all__ = ["AnalysedText", "Analysis", "Featurizer", "SparseRows", "char_bigrams"]
 
@@ -48,10 +60,7 @@ def _whole_batch(norms: Sequence[str]) -> bool:
 _CJK_BLOCKS = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
 
 
-def _code_points(text: str) -> np.ndarray:
-    """The code points of ``text`` as int64 (lone surrogates included, as themselves)."""
-    raw = text.encode("utf-32-le", "surrogatepass")
-    return np.frombuffer(raw, dtype="<u4").astype(np.int64)
+_code_points = code_points
 
 
 def _pair_keys(codes: np.ndarray) -> np.ndarray:
@@ -191,7 +200,9 @@ class Featurizer:
         self.min_df = int(min_df)
         self.vocabulary: dict[str, int] = {}
         self.idf = np.zeros(0)
-        self._bigram_cache: tuple[dict[str, int], np.ndarray, np.ndarray] | None = None
+        self._bigram_cache: tuple[dict[str, int], IntLookup | None] | None = None
+        self._token_ids: _TokenIds | None = None
+        self._analyzed_map: tuple[object, dict[str, int], np.ndarray] | None = None
         self._setup_cues()
 
     # ------------------------------------------------------------------ state
@@ -203,8 +214,17 @@ class Featurizer:
                 if t and k not in by_term.setdefault(t, []):
                     by_term[t].append(k)
         self._cue_cats = {t: tuple(ks) for t, ks in by_term.items()}
-        # leftmost-longest, non-overlapping matches (see _trie_pattern)
+        # leftmost-longest, non-overlapping matches (see _trie_pattern): the regex is the
+        # definition (cue_matches), the CueMatcher finds the same matches for a whole batch
         self._cue_re = re.compile(_trie_pattern(by_term)) if by_term else None
+        self._cue_terms = list(by_term)
+        self._cue_index = {t: i for i, t in enumerate(self._cue_terms)}
+        self._cue_matcher = CueMatcher(self._cue_terms)
+        n_cats = [len(ks) for ks in by_term.values()]
+        self._cue_cat_ptr = np.concatenate([[0], np.cumsum(n_cats, dtype=np.int64)])
+        self._cue_cat_ids = np.fromiter(
+            chain.from_iterable(by_term.values()), dtype=np.int64, count=sum(n_cats)
+        )
 
     @property
     def n_text_features(self) -> int:
@@ -263,7 +283,13 @@ class Featurizer:
 
     # ------------------------------------------------------------------ fit / transform
     def fit(self, texts: Iterable[str]) -> Featurizer:
-        """Learn the vocabulary and idf weights from training texts."""
+        """Learn the vocabulary and idf weights from training texts.
+
+        ``texts`` may be an :class:`~policyclf.analyzed.AnalyzedTexts` (texts analysed once,
+        for training on many subsets of the same texts): the result is the same.
+        """
+        if isinstance(texts, AnalyzedTexts):
+            return self._fit_analyzed(texts)
         df: Counter[str] = Counter()
         n = 0
         for text in texts:
@@ -277,8 +303,29 @@ class Featurizer:
         self.idf = np.array([math.log((1 + n) / (1 + df[t])) + 1.0 for t in kept])
         return self
 
+    def _fit_analyzed(self, texts: AnalyzedTexts) -> Featurizer:
+        """:meth:`fit` from term ids: document frequencies by counting distinct (text, term)."""
+        term, row = texts.terms(bigrams=self.char_bigrams)
+        n, n_terms = len(texts), len(texts.strings)
+        df = np.bincount(np.unique(row * n_terms + term) % n_terms, minlength=n_terms)
+        keep = np.flatnonzero(df >= self.min_df)
+        keep = keep[np.argsort(texts.string_rank[keep])]  # the terms in code-point order
+        strings = texts.strings
+        self.vocabulary = {strings[g]: i for i, g in enumerate(keep.tolist())}
+        self.idf = np.array([math.log((1 + n) / (1 + d)) + 1.0 for d in df[keep].tolist()])
+        local = np.full(n_terms, -1, dtype=np.int64)
+        local[keep] = np.arange(len(keep))
+        self._analyzed_map = (texts._data, self.vocabulary, local)
+        return self
+
     def transform(self, texts: Iterable[str], *, normalized: bool = False) -> SparseRows:
-        """Feature rows for texts (normalised first unless ``normalized=True``)."""
+        """Feature rows for texts (normalised first unless ``normalized=True``).
+
+        ``texts`` may be an :class:`~policyclf.analyzed.AnalyzedTexts` (texts analysed once for
+        training), and may hold :class:`AnalysedText` items: the same rows either way.
+        """
+        if isinstance(texts, AnalyzedTexts):
+            return self._transform_analyzed(texts)
         texts = list(texts)
         if any(isinstance(t, AnalysedText) for t in texts):
             return self._transform_analysed(texts, normalized=normalized)
@@ -314,21 +361,42 @@ class Featurizer:
             cues,
         )
 
+    def _transform_analyzed(self, texts: AnalyzedTexts) -> SparseRows:
+        """:meth:`transform` from term ids (see :meth:`_fit_analyzed`)."""
+        cached = self._analyzed_map
+        if cached is None or cached[0] is not texts._data or cached[1] is not self.vocabulary:
+            vocab = self.vocabulary
+            local = np.array([vocab.get(t, -1) for t in texts.strings], dtype=np.int64)
+            cached = self._analyzed_map = (texts._data, vocab, local)
+        term, row = texts.terms(bigrams=self.char_bigrams)
+        term = cached[2][term] if len(term) else term
+        ok = term >= 0
+        n = len(texts)
+        counted = first_counts(row[ok], term[ok], n, max(len(self.vocabulary), 1))
+        if counted is None:  # pragma: no cover - too many rows for one packed key
+            return self.transform(list(texts))
+        entry_text, entry_term, tf, _ = counted
+        if texts.cue_terms != tuple(self._cue_terms):  # analysed for other cue terms
+            return self.transform(list(texts))
+        cue_text, cue_term = texts.cue_matches()
+        return self._rows_of(n, entry_text, entry_term, tf, cue_text, cue_term)
+
     def _transform(self, norms: Sequence[str]) -> TransformedBatch:
         """Feature rows of normalised texts, with the words and cue matches seen in each.
 
-        Term counts come from :meth:`_count_each` (a Counter per text: the definition) for
-        small batches, from :meth:`_count_batch` (the same counts, with numpy) for larger
-        ones; the rest is shared, so both give the same floats.
+        The batch is scanned once (:meth:`_scan`). Term counts come from :meth:`_count_each`
+        (a Counter per text: the definition) for small batches, from :meth:`_count_scanned`
+        (the same counts, with numpy) for larger ones; the rest is shared, so both give the
+        same floats.
         """
         n = len(norms)
-        all_words = [tokenize(t) for t in norms]
-        cue_re = self._cue_re
-        all_cues = [cue_re.findall(t) if cue_re is not None else [] for t in norms]
-        count = self._count_batch if _whole_batch(norms) else self._count_each
-        entry_text, entry_term, tf, n_tokens, has_oov = count(norms, all_words)
-        rows = self._rows(n, entry_text, entry_term, tf, all_cues)
-        return TransformedBatch(rows, all_words, all_cues, n_tokens, has_oov.tolist())
+        scan = self._scan(norms)
+        if _whole_batch(norms):
+            entry_text, entry_term, tf, n_tokens, has_oov = self._count_scanned(norms, scan)
+        else:
+            entry_text, entry_term, tf, n_tokens, has_oov = self._count_each(norms, scan.words)
+        rows = self._rows_of(n, entry_text, entry_term, tf, scan.cue_text, scan.cue_term)
+        return TransformedBatch(rows, scan, n_tokens, has_oov.tolist())
 
     def _rows(
         self,
@@ -338,7 +406,24 @@ class Featurizer:
         tf: np.ndarray,
         all_cues: Sequence[list[str]],
     ) -> SparseRows:
-        """Rows from each text's (term, count) entries, in first-occurrence order, and cues."""
+        """Rows from each text's (term, count) entries, in first-occurrence order, and the cue
+        terms matched in each text (strings)."""
+        index = self._cue_index
+        match_text = np.repeat(np.arange(len(all_cues)), [len(c) for c in all_cues])
+        match_term = np.array([index[c] for c in chain.from_iterable(all_cues)], dtype=np.int64)
+        return self._rows_of(n, entry_text, entry_term, tf, match_text, match_term)
+
+    def _rows_of(
+        self,
+        n: int,
+        entry_text: np.ndarray,
+        entry_term: np.ndarray,
+        tf: np.ndarray,
+        match_text: np.ndarray,
+        match_term: np.ndarray,
+    ) -> SparseRows:
+        """Feature rows from term counts (text, term, count, by text in first-occurrence
+        order) and cue matches (text, cue term index, in order)."""
         # sublinear tf * idf, L2-normalised per text. The squared norm is ``w @ w`` text by
         # text, as the per-text code always computed it: BLAS adds in its own order, and any
         # other order could change the last bit of a weight (and of a retrained model).
@@ -347,15 +432,107 @@ class Featurizer:
         norm2 = np.array([w[a:b] @ w[a:b] for a, b in pairwise(bounds)])
         w /= np.sqrt(norm2)[entry_text]
         # the cue columns (text, category, value), by text then category
-        cue_text, cue_cat, cue_value = self._cue_columns(all_cues)
-        # each text's row: its text terms, then its cue columns (a stable sort by text keeps
-        # that order within each text)
-        text_of = np.concatenate([entry_text, cue_text])
-        order = np.argsort(text_of, kind="stable")
-        indices = np.concatenate([entry_term, len(self.vocabulary) + cue_cat])[order]
-        data = np.concatenate([w, cue_value])[order]
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(text_of, minlength=n))])
+        cue_text, cue_cat, cue_value = self._cue_columns_of(match_text, match_term, n)
+        # each text's row: its text terms, then its cue columns
+        n_entries = np.bincount(entry_text, minlength=n)
+        n_cue = np.bincount(cue_text, minlength=n)
+        indptr = np.concatenate([[0], np.cumsum(n_entries + n_cue)])
+        if len(cue_text):
+            indices = np.empty(int(indptr[-1]), dtype=np.int64)
+            data = np.empty(int(indptr[-1]), dtype=np.float64)
+            at = _ranges(indptr[:-1], n_entries)
+            indices[at], data[at] = entry_term, w
+            at = _ranges(indptr[:-1] + n_entries, n_cue)
+            indices[at], data[at] = len(self.vocabulary) + cue_cat, cue_value
+        else:
+            indices, data = entry_term, w
         return SparseRows(data, indices, indptr, self.n_features)
+
+    def _scan(self, norms: Sequence[str]) -> _Scan:
+        """Segment a batch in one call and find its cue terms (see :mod:`policyclf._scan`)."""
+        n = len(norms)
+        joined = SEP.join(norms)
+        raw = segment(joined)
+        ids = self._token_id_table()
+        token_id = np.fromiter(map(ids.__getitem__, raw), dtype=np.int64, count=len(raw))
+        is_sep = token_id == _SEP_ID
+        if int(is_sep.sum()) != n - 1 or joined.count(SEP) != n - 1:
+            # a text with a line break (not normalised): segment text by text
+            raw, token_id, is_sep = [], np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            for i, t in enumerate(norms):
+                part = [SEP] if i else []
+                part += [tok for tok in segment(t) if tok != SEP]
+                raw += part
+            token_id = np.fromiter(map(ids.__getitem__, raw), dtype=np.int64, count=len(raw))
+            is_sep = token_id == _SEP_ID
+        token_text = np.cumsum(is_sep)
+        codes = code_points(joined)
+        text_start = np.cumsum([0] + [len(t) + 1 for t in norms])
+        cue_start, cue_term = self._cue_matcher.find(joined, codes)
+        cue_text = np.searchsorted(text_start, cue_start, side="right") - 1
+        return _Scan(
+            norms,
+            raw,
+            token_id,
+            token_text,
+            codes,
+            text_start,
+            cue_text,
+            cue_term,
+            self._cue_terms,
+            ids,
+        )
+
+    def _token_id_table(self) -> _TokenIds:
+        table = self._token_ids
+        if table is None or table.vocabulary is not self.vocabulary or len(table) > 500_000:
+            table = self._token_ids = _TokenIds(self.vocabulary)
+        return table
+
+    def _count_scanned(
+        self, norms: Sequence[str], scan: _Scan
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`_count_each` returns, from a batch scan, with numpy."""
+        n = len(norms)
+        token_id, token_text = scan.token_id, scan.token_text
+        at = np.flatnonzero(token_id >= 0)
+        word_text, word_id = token_text[at], token_id[at]
+        has_oov = np.bincount(token_text[token_id <= _FIRST_OOV_ID], minlength=n) > 0
+        bigram_id, bigram_text = self._bigram_features_scanned(scan)
+        # each text's terms: its words, then its bigrams, in order
+        n_words = np.bincount(word_text, minlength=n)
+        n_bigrams = np.bincount(bigram_text, minlength=n)
+        n_terms = n_words + n_bigrams
+        start = np.cumsum(n_terms) - n_terms
+        total = int(n_terms.sum())
+        term = np.empty(total, dtype=np.int64)
+        term[_ranges(start, n_words)] = word_id
+        term[_ranges(start + n_words, n_bigrams)] = bigram_id
+        term_text = np.repeat(np.arange(n), n_terms)
+        width = max(len(self.vocabulary), 1)
+        counted = first_counts(term_text, term, n, width)
+        if counted is None:  # a batch too large for one packed sort key
+            all_words = scan.words
+            return self._count_batch(norms, all_words)
+        entry_text, entry_term, tf, first = counted
+        seen_in_words = first < start[entry_text] + n_words[entry_text]
+        n_tokens = np.bincount(entry_text[seen_in_words], minlength=n)
+        return entry_text, entry_term, tf, n_tokens, has_oov
+
+    def _bigram_features_scanned(self, scan: _Scan) -> tuple[np.ndarray, np.ndarray]:
+        """The in-vocabulary character bigrams of a scanned batch: feature ids and texts."""
+        table = self._bigram_lookup()
+        codes = scan.codes
+        if not self.char_bigrams or table is None or len(codes) < 2:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        cjk = np.zeros(len(codes), dtype=bool)
+        for lo, hi in _CJK_BLOCKS:
+            cjk |= (codes >= lo) & (codes <= hi)
+        starts = np.flatnonzero(cjk[:-1] & cjk[1:])  # a bigram of Chinese characters starts here
+        ids = table.get(_pair_keys(codes)[starts])
+        found = ids >= 0
+        text = np.searchsorted(scan.text_start, starts[found], side="right") - 1
+        return ids[found], text
 
     def _count_each(
         self, norms: Sequence[str], all_words: Sequence[list[str]]
@@ -422,96 +599,110 @@ class Featurizer:
         n_tokens = np.bincount(entry_text[seen_in_words], minlength=n)
         return entry_text, keys % width, tf, n_tokens, has_oov
 
-    def _cue_columns(self, matches: Sequence[list[str]]) -> tuple[np.ndarray, ...]:
-        """Non-zero cue columns: text, category and ``cue_scale * log1p(number of matches)``."""
+    def _cue_columns_of(
+        self, match_text: np.ndarray, match_term: np.ndarray, n_texts: int
+    ) -> tuple[np.ndarray, ...]:
+        """Non-zero cue columns: text, category and ``cue_scale * log1p(number of matches)``.
+
+        ``match_text`` and ``match_term`` give each cue match's text and term (an index into
+        the cue terms); a term of several categories counts for each.
+        """
         n_cues = len(self.cues)
-        flat = list(chain.from_iterable(matches))
-        if not n_cues or not flat:
+        if not n_cues or not len(match_term):
             none = np.zeros(0, dtype=np.int64)
             return none, none, np.zeros(0, dtype=np.float64)
-        cats = list(map(self._cue_cats.__getitem__, flat))
-        match_text = np.repeat(np.arange(len(matches)), list(map(len, matches)))
-        pair_text = np.repeat(match_text, list(map(len, cats)))
-        pair_cat = np.fromiter(chain.from_iterable(cats), dtype=np.int64, count=len(pair_text))
-        hits = np.bincount(pair_text * n_cues + pair_cat, minlength=len(matches) * n_cues)
+        ptr = self._cue_cat_ptr
+        n_cats = ptr[match_term + 1] - ptr[match_term]
+        pair_text = np.repeat(match_text, n_cats)
+        pair_cat = self._cue_cat_ids[_ranges(ptr[match_term], n_cats)]
+        hits = np.bincount(pair_text * n_cues + pair_cat, minlength=n_texts * n_cues)
         column = np.flatnonzero(hits)
         # the same floats as scale * math.log1p(count) in Python
         value = np.array([self.cue_scale * math.log1p(c) for c in range(int(hits.max()) + 1)])
         return column // n_cues, column % n_cues, value[hits[column]]
 
     # ------------------------------------------------------------------ bigram lookup
-    def _bigram_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Sorted pair keys (see :func:`_pair_keys`) of the ``"#xy"`` terms, and their indices.
+    def _bigram_lookup(self) -> IntLookup | None:
+        """Pair key (see :func:`_pair_keys`) -> feature index of the ``"#xy"`` terms.
 
         Every two-character ``#`` term is listed (not only Chinese ones), so the table also
         finds the bigram terms inside any word; built once per vocabulary (``fit`` and
-        ``from_state`` set a new dict, which the cache notices).
+        ``from_state`` set a new dict, which the cache notices). None without bigram terms.
         """
         cached = self._bigram_cache
         if cached is not None and cached[0] is self.vocabulary:
-            return cached[1], cached[2]
-        pairs = sorted(
+            return cached[1]
+        pairs = [
             ((ord(t[1]) << 21) | ord(t[2]), i)
             for t, i in self.vocabulary.items()
             if len(t) == 3 and t[0] == "#"
-        )
+        ]
         keys = np.array([k for k, _ in pairs], dtype=np.int64)
         ids = np.array([i for _, i in pairs], dtype=np.int64)
-        self._bigram_cache = (self.vocabulary, keys, ids)
-        return keys, ids
+        table = IntLookup(keys, ids) if pairs else None
+        self._bigram_cache = (self.vocabulary, table)
+        return table
 
     def _bigrams_in(self, strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The ``#`` terms inside each string: string ``i`` has ``ids[ptr[i]:ptr[i + 1]]``.
 
         A term ``"#xy"`` is inside a string containing ``"xy"``; each listed once per string.
         """
-        keys, ids = self._bigram_table()
+        table = self._bigram_lookup()
         n = len(strings)
         lengths = np.fromiter(map(len, strings), dtype=np.int64, count=n)
         codes = _code_points("\n".join(strings))
-        if len(codes) < 2 or not len(keys):
+        if len(codes) < 2 or table is None:
             return np.zeros(n + 1, dtype=np.int64), np.zeros(0, dtype=np.int64)
         # the string each two-character window starts in, and where in it
         owner = np.repeat(np.arange(n), lengths + 1)[: len(codes) - 1]
         offset = np.arange(len(codes) - 1) - (np.cumsum(lengths + 1) - (lengths + 1))[owner]
         at = np.flatnonzero(offset < lengths[owner] - 1)  # both characters in the string
-        key = _pair_keys(codes)[at]
-        pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-        hit = keys[pos] == key
+        ids = table.get(_pair_keys(codes)[at])
+        hit = ids >= 0
         width = self.n_features
-        pairs = np.unique(owner[at[hit]] * width + ids[pos[hit]])  # by string, distinct
+        pairs = np.unique(owner[at[hit]] * width + ids[hit])  # by string, distinct
         return np.searchsorted(pairs // width, np.arange(n + 1)), pairs % width
 
     def _bigram_features(self, norms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Indices of the in-vocabulary character bigrams of all texts, text by text, in order.
-
-        Returns the indices and how many belong to each text: the same terms, in the same
-        order, as ``char_bigrams`` + vocabulary lookup, found with numpy for the whole batch.
-        """
-        keys, ids = self._bigram_table()
-        if not self.char_bigrams or not len(keys) or not norms:
-            return np.zeros(0, dtype=np.int64), np.zeros(len(norms), dtype=np.int64)
-        # "\n" (never Chinese) between texts: no bigram spans two texts
-        codes = _code_points("\n".join(norms))
-        cjk = np.zeros(len(codes), dtype=bool)
-        for lo, hi in _CJK_BLOCKS:
-            cjk |= (codes >= lo) & (codes <= hi)
-        starts = np.flatnonzero(cjk[:-1] & cjk[1:])  # a bigram of Chinese characters starts here
-        key = _pair_keys(codes)[starts]
-        pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-        found = keys[pos] == key
-        text_starts = np.cumsum([0] + [len(t) + 1 for t in norms])
-        bounds = np.searchsorted(starts[found], text_starts)
-        return ids[pos[found]], np.diff(bounds)
+        """Indices of the in-vocabulary character bigrams of all texts, text by text, in order,
+        and how many belong to each text (used by :meth:`_count_batch`)."""
+        joined = SEP.join(norms)
+        codes = code_points(joined)
+        text_start = np.cumsum([0] + [len(t) + 1 for t in norms])
+        scan = _Scan(
+            norms,
+            [],
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            codes,
+            text_start,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            [],
+        )
+        ids, text = self._bigram_features_scanned(scan)
+        return ids, np.bincount(text, minlength=len(norms))
 
 
-@dataclass(frozen=True)
 class TransformedBatch:
     """Feature rows of a batch of normalised texts, and what was seen in each text."""
 
-    rows: SparseRows
-    words: list[list[str]]  # tokenize() of each text
-    cues: list[list[str]]  # cue_matches() of each text
-    # per text: its first n_tokens entries are its distinct in-vocabulary words
-    n_tokens: np.ndarray
-    has_oov: list[bool]  # per text: some word is outside the vocabulary
+    def __init__(
+        self, rows: SparseRows, scan: _Scan, n_tokens: np.ndarray, has_oov: list[bool]
+    ) -> None:
+        self.rows = rows
+        self.scan = scan
+        # per text: its first n_tokens entries are its distinct in-vocabulary words
+        self.n_tokens = n_tokens
+        self.has_oov = has_oov  # per text: some word is outside the vocabulary
+
+    @property
+    def words(self) -> list[list[str]]:
+        """``tokenize()`` of each text (built on first use)."""
+        return self.scan.words
+
+    @property
+    def cues(self) -> list[list[str]]:
+        """``cue_matches()`` of each text (built on first use)."""
+        return self.scan.cues

@@ -21,6 +21,7 @@ import math
 import os
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .evidence import EVIDENCE_TERMS, Evidence, Explainer
+from .evidence import EVIDENCE_TERMS, Evidence, Explainer, FlatEvidence
 from .features import Analysis, Featurizer, SparseRows, TransformedBatch, _whole_batch
 from .tags import DocumentTags, ParagraphTags, Tag
 from .taxonomy import Taxonomy
@@ -388,13 +389,13 @@ class Model:
         pool = ctx.Pool(workers, initializer=_init_worker, initargs=(self,))
         try:
             work = functools.partial(_worker_tag, evidence=evidence)
-            pending: deque[AsyncResult[list[Tag]]] = deque()
+            pending: deque[AsyncResult[_Tagged]] = deque()
             for b in chain((first, second), batches):
                 pending.append(pool.apply_async(work, (b,)))
                 if len(pending) >= 2 * workers:
-                    yield pending.popleft().get()
+                    yield self._tags_of(pending.popleft().get())
             while pending:
-                yield pending.popleft().get()
+                yield self._tags_of(pending.popleft().get())
         finally:
             pool.terminate()
             pool.join()
@@ -420,6 +421,14 @@ class Model:
         return np.ascontiguousarray(np.column_stack([self.coef, self.gate_coef]))
 
     @cached_property
+    def _label_sets(self) -> list[tuple[str, ...]] | None:
+        """Every label tuple, indexed by its bit pattern (None for more than 12 labels)."""
+        ids = self.labels
+        if len(ids) > 12:
+            return None
+        return [tuple(k for j, k in enumerate(ids) if b >> j & 1) for b in range(1 << len(ids))]
+
+    @cached_property
     def _explainer(self) -> Explainer:
         return Explainer(self.featurizer, self.coef, self.labels)
 
@@ -438,38 +447,57 @@ class Model:
         return self._explainer.batch(batch, on, contrib)
 
     def _tag_batch(self, texts: Sequence[str], *, evidence: bool = True) -> list[Tag]:
+        return self._tags_of(self._tag_arrays(texts, evidence=evidence))
+
+    def _tag_arrays(self, texts: Sequence[str], *, evidence: bool = True) -> _Tagged:
+        """Scores, labels and evidence of a batch as arrays (what a worker sends back)."""
         norms = [normalize(t) for t in texts]
         live = [i for i, s in enumerate(norms) if is_chinese_text(s, normalized=True)]
-        ids = self.labels
-        # a fresh dict per result: a caller editing one Tag's scores must not change another's
-        blank = [Tag((), dict.fromkeys(ids, 0.0), {}) for _ in range(len(texts) - len(live))]
+        k = len(self.labels)
         if not live:
-            return blank
-        live_norms = [norms[i] for i in live]
+            return _Tagged(len(texts), live, np.zeros((0, k)), np.zeros((0, k), dtype=bool), None)
+        live_norms = [norms[i] for i in live] if len(live) < len(norms) else norms
         batch = self.featurizer._transform(live_norms)
         probs, contrib = self._scores(batch.rows)
         on = probs >= self.thresholds
-        explained: list[dict[str, list[tuple[str, float]]]]
+        explained: list[Evidence] | FlatEvidence | None
         if not evidence:
-            explained = [{} for _ in live]
+            explained = None
         elif _whole_batch(live_norms):
-            explained = self._evidence_batch(batch, on, contrib)
+            explained = self._explainer.flat(batch, on, contrib)
         else:  # text by text: less fixed cost for a few texts, the same lists
             explained = self._evidence_each(batch, on)
-        tagged = [
-            Tag(
-                tuple(k for k, f in zip(ids, flags, strict=True) if f),
-                dict(zip(ids, p, strict=True)),
-                ev,
-            )
-            for p, flags, ev in zip(probs.tolist(), on.tolist(), explained, strict=True)
+        return _Tagged(len(texts), live, probs, on, explained)
+
+    def _tags_of(self, tagged: _Tagged) -> list[Tag]:
+        """The Tag objects of :meth:`_tag_arrays`'s result."""
+        ids = self.labels
+        live, on = tagged.live, tagged.on
+        # a fresh dict per result: a caller editing one Tag's scores must not change another's
+        blank = [Tag((), dict.fromkeys(ids, 0.0), {}) for _ in range(tagged.n - len(live))]
+        if not live:
+            return blank
+        explained = tagged.evidence
+        if explained is None:
+            explained = [{} for _ in live]
+        elif isinstance(explained, FlatEvidence):
+            explained = explained.expand(on, ids)
+        label_sets = self._label_sets
+        if label_sets is not None:  # each text's labels, looked up by their bit pattern
+            bits = (on.astype(np.int64) << np.arange(len(ids))).sum(axis=1)
+            labels = [label_sets[b] for b in bits.tolist()]
+        else:
+            labels = [tuple(k for k, f in zip(ids, fl, strict=True) if f) for fl in on.tolist()]
+        tagged_tags = [
+            Tag(lab, dict(zip(ids, p, strict=True)), ev)
+            for lab, p, ev in zip(labels, tagged.probs.tolist(), explained, strict=True)
         ]
         if not blank:
-            return tagged
+            return tagged_tags
         # the tags of the texts with Chinese and the blank ones, back in input order
-        blanks, tags = iter(blank), iter(tagged)
+        blanks, tags = iter(blank), iter(tagged_tags)
         is_live = set(live)
-        return [next(tags) if i in is_live else next(blanks) for i in range(len(texts))]
+        return [next(tags) if i in is_live else next(blanks) for i in range(tagged.n)]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -534,6 +562,17 @@ def _why_not_text(value: object) -> str:
     return f"not text ({type(value).__name__})"
 
 
+@dataclass(frozen=True)
+class _Tagged:
+    """A tagged batch as arrays: what worker processes send back instead of Tag objects."""
+
+    n: int  # texts in the batch
+    live: list[int]  # the texts with Chinese (the others get a blank Tag)
+    probs: np.ndarray  # (len(live), n_labels) calibrated probabilities
+    on: np.ndarray  # (len(live), n_labels) labels given
+    evidence: list[Evidence] | FlatEvidence | None
+
+
 _WORKER_MODEL: Model | None = None
 
 
@@ -542,6 +581,6 @@ def _init_worker(model: Model) -> None:
     _WORKER_MODEL = model
 
 
-def _worker_tag(batch: list[str], evidence: bool = True) -> list[Tag]:
+def _worker_tag(batch: list[str], evidence: bool = True) -> _Tagged:
     assert _WORKER_MODEL is not None
-    return _WORKER_MODEL._tag_batch(batch, evidence=evidence)
+    return _WORKER_MODEL._tag_arrays(batch, evidence=evidence)

@@ -224,6 +224,26 @@ def _classify(token: str) -> str:
     return kept
 
 
+def segment(text: str) -> list[str]:
+    """The segmenter's raw tokens of ``text`` (sanitised first), before :func:`token_form`.
+
+    ``tokenize(t) == [f for f in map(token_form, segment(t)) if f]``. Texts joined with
+    ``"\\n"`` segment as each text alone with a ``"\\n"`` token between them (the segmenters
+    work on runs of Chinese and Latin characters and digits; a line break ends a run), which
+    lets a batch of normalised texts (they never contain a line break) be segmented in one call.
+    """
+    if not text:
+        return []
+    cut = _cut if _cut is not None else _load()
+    return cut(_sanitise(text))
+
+
+def token_form(token: str) -> str:
+    """What :func:`tokenize` makes of a raw token: lower-cased, or ``""`` when dropped."""
+    kept = _token_cache.get(token)
+    return _classify(token) if kept is None else kept
+
+
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into word tokens for the classifier.
 

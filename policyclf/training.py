@@ -107,9 +107,7 @@ def base_rows(taxonomy: Taxonomy | None = None) -> list[LabelledRow]:
 
     for text, span in pool_training_texts():
         rows.append(
-            LabelledRow(
-                text, span.labels, span.key, f"pool:{span.doc}", "/".join(LABELS_FILE), 0
-            )
+            LabelledRow(text, span.labels, span.key, f"pool:{span.doc}", "/".join(LABELS_FILE), 0)
         )
     if tax.ids != bundled.ids:
         unknown = sorted({k for r in rows for k in r.labels} - set(tax.ids))
@@ -181,7 +179,7 @@ def cv_groups(rows: Sequence[LabelledRow]) -> list[str]:
     return out
 
 
-def _fit_quietly(est: PolicyClassifier, texts: list[str], Y: Any, groups: list[str]) -> None:
+def _fit_quietly(est: PolicyClassifier, texts: Sequence[str], Y: Any, groups: list[str]) -> None:
     """Fit without the estimator's own ungrouped-folds warning (the caller reports it)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UngroupedFoldsWarning)
@@ -215,16 +213,18 @@ def cross_validate(
     splits, grouped = fold_splits(len(rows), groups, n_folds, random_state)
     pred = np.zeros_like(Y)
     pred_without = np.zeros_like(Y) if compare_without is not None else None
+    # every text is analysed (normalised, segmented, cue terms found) once for all folds
+    analyzed = PolicyClassifier(taxonomy, **params)._analyzed(texts, taxonomy)
     for tr, te in splits:
         est = PolicyClassifier(taxonomy, random_state=random_state, **params)
-        _fit_quietly(est, [texts[i] for i in tr], Y[tr], [groups[i] for i in tr])
-        pred[te] = est.predict([texts[i] for i in te])
+        _fit_quietly(est, analyzed.subset(tr), Y[tr], [groups[i] for i in tr])
+        pred[te] = est.predict(analyzed.subset(te))
         if pred_without is not None and compare_without is not None:
             tr0 = np.array([i for i in tr if not compare_without[i]], dtype=np.int64)
             if len(tr0) >= 2:
                 est0 = PolicyClassifier(taxonomy, random_state=random_state, **params)
-                _fit_quietly(est0, [texts[i] for i in tr0], Y[tr0], [groups[i] for i in tr0])
-                pred_without[te] = est0.predict([texts[i] for i in te])
+                _fit_quietly(est0, analyzed.subset(tr0), Y[tr0], [groups[i] for i in tr0])
+                pred_without[te] = est0.predict(analyzed.subset(te))
     kinds = np.array([_kind(r) for r in rows])
     subsets: dict[str, Any] = {"all": label_metrics(Y, pred, labels)}
     for kind in dict.fromkeys(kinds.tolist()):
