@@ -65,6 +65,7 @@ from ._common import (
     warn,
 )
 from ._corpus import corpus_source
+from ._dask_engine import add_dask_options, run_dask
 from ._inputs import Unit, make_source
 from ._outputs import Stats, make_writer
 
@@ -192,6 +193,7 @@ def add_parser(
         action="store_true",
         help="never show a progress bar (one is shown on a terminal for long inputs)",
     )
+    add_dask_options(p)
     p.set_defaults(run=run)
     return p
 
@@ -224,6 +226,8 @@ def _positive_int(value: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``policyclf tag`` with parsed arguments; returns the exit code."""
+    if args.engine == "dask":
+        return run_dask(args)
     texts: list[str] = list(args.texts)
     files: list[str] = list(args.file or [])
     if texts and files:
