@@ -21,9 +21,10 @@ HERE = Path(__file__).resolve().parent
 FULL = [
     ["model_size.py"],
     ["cold_start.py", "--runs", "7"],
-    ["train_cost.py", "--repeat", "3", "--factors", "10", "100"],
+    ["train_cost.py", "--repeat", "3", "--factors", "10"],
     ["memory.py", "--sizes", "25000", "50000", "100000"],
     ["throughput.py", "--n", "10000", "--frame-rows", "100000", "--repeat", "3"],
+    ["dask_scale.py", "--sizes", "100000", "300000", "1000000"],
 ]
 QUICK = [
     ["model_size.py"],
@@ -31,6 +32,7 @@ QUICK = [
     ["train_cost.py", "--repeat", "1", "--factors", "10"],
     ["memory.py", "--sizes", "2000", "4000"],
     ["throughput.py", "--n", "2000", "--frame-rows", "5000", "--repeat", "1"],
+    ["dask_scale.py", "--sizes", "4000", "8000", "--rows-per-file", "2000"],
 ]
 
 
