@@ -98,8 +98,8 @@ def test_predict_shapes_and_label_tuples(fitted: PolicyClassifier) -> None:
     assert pred.shape == (2, len(IDS))
     assert set(np.unique(pred)) <= {0, 1}
     labels = fitted.predict_labels(new)
-    assert "talent" in labels[0]
     assert all(lab in IDS for row in labels for lab in row)
+    assert [tuple(np.array(IDS)[row.astype(bool)]) for row in pred] == labels
 
 
 def test_learns_from_training_texts(fitted: PolicyClassifier) -> None:
