@@ -208,12 +208,17 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 
     def _featurizer(self, tax: Taxonomy) -> Featurizer:
         cues = [c.cues for c in tax.categories] if self.use_cues else []
+        shown = len(cues)  # the categories' cue terms are evidence; frame terms are not
         if self.frames:
             from .frames import load_frames
 
             cues += [f.terms for f in load_frames()]
         return Featurizer(
-            cues, char_bigrams=self.char_bigrams, cue_scale=self.cue_scale, min_df=self.min_df
+            cues,
+            char_bigrams=self.char_bigrams,
+            cue_scale=self.cue_scale,
+            min_df=self.min_df,
+            shown_cues=shown,
         )
 
     def _analyzed(self, texts: Sequence[str], tax: Taxonomy) -> AnalyzedTexts:

@@ -57,11 +57,13 @@ class Explainer:
         words: dict[str, float] = {}
         bigrams: dict[str, float] = {}
         cue_total: dict[int, float] = {}
+        shown = self.featurizer.shown_cues
         for i, c in zip(idx.tolist(), contrib.tolist(), strict=True):
             if c <= 0:
                 continue
             if i >= n_text:
-                cue_total[i - n_text] = c
+                if i - n_text < shown:  # frame groups count in the score, not as evidence
+                    cue_total[i - n_text] = c
             elif names[i].startswith("#"):
                 bigrams[names[i][1:]] = c
             else:
@@ -177,7 +179,10 @@ class Explainer:
         column = m_text[pair] * n_cues + pair_cat
         n_terms = np.bincount(column, minlength=n * n_cues)[column]
         col_value = np.zeros((n * n_cues, k))
-        is_cue = np.flatnonzero(rows.indices >= n_text)
+        # only the shown cue groups (the categories'): frame groups are not evidence
+        is_cue = np.flatnonzero(
+            (rows.indices >= n_text) & (rows.indices < n_text + feat.shown_cues)
+        )
         col_value[entry_row[is_cue] * n_cues + rows.indices[is_cue] - n_text] = np.where(
             pushes[is_cue], contrib[is_cue], 0.0
         )

@@ -184,6 +184,9 @@ class Featurizer:
         char_bigrams: add character-bigram features.
         cue_scale: multiplier of the cue columns.
         min_df: drop words/bigrams seen in fewer training texts than this.
+        shown_cues: how many of the leading cue groups lend their terms to evidence (None: all).
+            The categories' cue terms are evidence; sentence-frame groups (给予, 建设, 到2025年)
+            count in the score but are not words that name a measure.
     """
 
     def __init__(
@@ -193,8 +196,10 @@ class Featurizer:
         char_bigrams: bool = True,
         cue_scale: float = 1.0,
         min_df: int = 1,
+        shown_cues: int | None = None,
     ) -> None:
         self.cues = [tuple(c) for c in (cues or [])]
+        self.shown_cues = len(self.cues) if shown_cues is None else int(shown_cues)
         self.char_bigrams = char_bigrams
         self.cue_scale = float(cue_scale)
         self.min_df = int(min_df)
@@ -250,6 +255,7 @@ class Featurizer:
             "char_bigrams": self.char_bigrams,
             "cue_scale": self.cue_scale,
             "min_df": self.min_df,
+            "shown_cues": self.shown_cues,
         }
 
     @classmethod
@@ -261,8 +267,15 @@ class Featurizer:
         char_bigrams: bool,
         cue_scale: float,
         min_df: int = 1,
+        shown_cues: int | None = None,
     ) -> Featurizer:
-        f = cls(cues, char_bigrams=char_bigrams, cue_scale=cue_scale, min_df=min_df)
+        f = cls(
+            cues,
+            char_bigrams=char_bigrams,
+            cue_scale=cue_scale,
+            min_df=min_df,
+            shown_cues=shown_cues,
+        )
         f.vocabulary = {t: i for i, t in enumerate(terms)}
         f.idf = np.asarray(idf, dtype=np.float64)
         if len(f.vocabulary) != len(f.idf):

@@ -839,6 +839,7 @@ def save_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = Fa
             "char_bigrams": bool(state["char_bigrams"]),
             "cue_scale": float(cast(float, state["cue_scale"])),
             "min_df": int(cast(int, state["min_df"])),
+            "shown_cues": int(cast(int, state["shown_cues"])),
         },
         "taxonomy": model.taxonomy.to_dict(),
         "metadata": _plain(model.metadata),
@@ -886,6 +887,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             char_bigrams=bool(fs["char_bigrams"]),
             cue_scale=float(fs["cue_scale"]),
             min_df=int(fs.get("min_df", 1)),
+            shown_cues=fs.get("shown_cues"),
         )
         if list(tax.ids) != list(meta["labels"]):
             raise ValueError(f"labels {meta['labels']} do not match taxonomy ids {list(tax.ids)}")

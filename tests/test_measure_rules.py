@@ -52,3 +52,32 @@ def test_no_measure_text_scores_low_even_with_topic_words(model: policyclf.Model
     # topic words (实验室, 人才, 成果转化) inside a target sentence do not make a measure
     tag = model.tag("到2027年，全市实验室数量、人才总量和成果转化规模均实现翻番。")
     assert not tag.labels, tag.scores
+
+
+GENERIC = {
+    "万元",
+    "给予",
+    "支持",
+    "建设",
+    "科技",
+    "创新",
+    "加强",
+    "推进",
+    "推动",
+    "加快",
+    "实施",
+    "开展",
+}
+
+
+@pytest.mark.parametrize(
+    "group",
+    [g for g in GROUPS if set(g["labels"]) & {"platform", "governance"}],
+    ids=lambda g: g["rule"],
+)
+def test_evidence_names_the_measure_not_a_generic_word(model: policyclf.Model, group: dict) -> None:
+    (label,) = group["labels"]
+    for tag in model.tag_many(group["texts"]):
+        if label in tag.labels:
+            top = tag.evidence[label][0][0]
+            assert top not in GENERIC, (label, tag.evidence[label][:3])
