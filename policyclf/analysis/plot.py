@@ -195,10 +195,24 @@ def _font(family: list[str] | None) -> Any:
     return FontProperties(family=family) if family else None
 
 
-def _percent_axis(axis: Any) -> None:
-    from matplotlib.ticker import PercentFormatter
+def _percent_decimals(locs: Any) -> int:
+    """The fewest decimals (0–3) that show every tick step of ``locs`` (fractions) exactly."""
+    steps = np.diff(np.sort(np.asarray(locs, dtype=float))) * 100
+    step = float(steps[steps > 1e-9].min()) if (steps > 1e-9).any() else 1.0
+    for decimals in range(3):
+        if abs(round(step, decimals) - step) < 1e-6:
+            return decimals
+    return 3
 
-    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+def _percent_axis(axis: Any) -> None:
+    """Percent tick labels with as many decimals as the tick step needs (0.5%, not 0% twice)."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(x: float, _pos: int | None) -> str:
+        return f"{x * 100:.{_percent_decimals(axis.get_majorticklocs())}f}%"
+
+    axis.set_major_formatter(FuncFormatter(label))
 
 
 def _bar(

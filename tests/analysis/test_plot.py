@@ -105,3 +105,17 @@ def test_draws_into_a_given_axes_and_saves(prof: Profile, tmp_path: object) -> N
     out = prof.plot(kind="bar", ax=ax, title="mix")
     assert out is ax and ax.get_title() == "mix"
     fig.savefig(tmp_path / "mix.svg")  # type: ignore[operator]
+
+
+def test_percent_ticks_of_small_shares_are_distinct() -> None:
+    # shares of a few percent: ticks every 0.5% must not all round to whole percents
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0.0, 0.03])
+    ax.set_ylim(0, 0.03)
+    plotmod._percent_axis(ax.yaxis)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert len(labels) == len(set(labels)) > 3
+    assert labels[:3] == ["0.0%", "0.5%", "1.0%"]
+    assert plotmod._percent_decimals([0.0, 0.2, 0.4]) == 0
+    assert plotmod._percent_decimals([0.0, 0.0025, 0.005]) == 2
