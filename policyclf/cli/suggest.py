@@ -81,7 +81,13 @@ def add_parser(
     p.add_argument(
         "--text-col", default=None, metavar="COL", help="the text column of tables (default: text)"
     )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
+    p.add_argument(
+        "--force",
+        "--overwrite",
+        dest="overwrite",
+        action="store_true",
+        help="replace an existing -o file",
+    )
     add_model_option(p)
     p.set_defaults(run=run)
     return p
@@ -107,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
                 "the file .json (Label Studio), .csv or .jsonl"
             )
     if args.output is not None and not args.overwrite and Path(args.output).exists():
-        raise UsageError(f"{args.output} already exists; pass --overwrite to replace it")
+        raise UsageError(f"{args.output} already exists; pass --force to replace it")
     missing = [s for s in args.sources if not Path(s).exists()]
     if missing:
         raise FileNotFoundError(2, "no such file or folder", missing[0])
