@@ -20,8 +20,9 @@ cross-validation report of the base model (computed once).
 
 Data (read at run time; nothing of the pool's text is written anywhere):
 
-* ``--data pool`` (default): ``labels/pool/`` coded sentences of ``../shared/pool`` documents,
-  with their train/test split by document (see :func:`load_pool`);
+* ``--data pool`` (default): the coded sentences of ``../shared/pool`` documents
+  (``labels/pool/sentences.csv``: spans by document, offsets and hash) with their train/test
+  split by document; the held-out (test) documents are never candidates;
 * ``--data synthetic``: invented sentences built from labelled phrases (for testing the script).
 
 Usage: ``python benchmarks/suggest.py [--data pool|synthetic] [--seeds 5] [--budgets 50 100 200
@@ -73,32 +74,18 @@ class Coded:
 # --------------------------------------------------------------------------- data
 
 
-def load_pool(repo: Path = ROOT, pool: Path | None = None) -> list[Coded]:
-    """The coded pool sentences, through the package's loader (``policyclf.pool``)."""
-    try:
-        from policyclf import pool as pool_module  # type: ignore[attr-defined]
-    except ImportError as e:
-        raise SystemExit(
-            "the coded pool sentences are not available: policyclf.pool (labels/pool/) is not "
-            f"on this branch yet ({e})"
-        ) from e
-    loader = getattr(pool_module, "coded_sentences", None) or getattr(pool_module, "load", None)
-    if loader is None:
-        raise SystemExit("policyclf.pool has no coded_sentences() loader")
-    kwargs = {"pool": pool} if pool is not None else {}
+def load_pool(pool: Path | None = None) -> list[Coded]:
+    """The coded pool sentences (``labels/pool/sentences.csv``) with their text, read from the
+    pool documents at run time; a span whose hash no longer matches is an error."""
+    from policyclf.pool import load_pool_labels, pool_texts, span_hash
+
+    texts = pool_texts(pool)
     out = []
-    for r in loader(**kwargs):
-        get = r.get if isinstance(r, dict) else (lambda k, r=r: getattr(r, k, None))
-        labels = get("labels")
-        labels = tuple(labels.split(";") if isinstance(labels, str) else labels or ())
-        out.append(
-            Coded(
-                str(get("text")),
-                tuple(x for x in labels if x),
-                str(get("doc") or get("document") or get("group")),
-                str(get("split")),
-            )
-        )
+    for s in load_pool_labels():
+        text = texts[s.doc][s.start : s.end]
+        if span_hash(text) != s.sha1:
+            raise SystemExit(f"{s.key}: the pool text changed (hash mismatch)")
+        out.append(Coded(text, s.labels, s.doc, s.split))
     return out
 
 
@@ -256,6 +243,8 @@ def run(
                     exclude=[c.text for c in chosen],
                     seed=seed * 100 + len(chosen),
                     min_chars=1,
+                    exclude_training=False,  # bundled texts were removed above; pool ones
+                    # are the candidates themselves
                 )
                 if not len(picked):
                     break
@@ -405,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--budgets", type=int, nargs="+", default=[50, 100, 200, 400])
     p.add_argument("--out", type=Path, default=HERE)
     args = p.parse_args(argv)
-    coded = synthetic() if args.data == "synthetic" else load_pool(ROOT, args.pool)
+    coded = synthetic() if args.data == "synthetic" else load_pool(args.pool)
     out = run(coded, seeds=range(args.seeds), budgets=args.budgets, log=sys.stderr)
     stem = "SUGGEST" if args.data == "pool" else "SUGGEST_synthetic"
     command = "python benchmarks/suggest.py " + " ".join(argv or sys.argv[1:])

@@ -25,6 +25,7 @@ inputs and ``seed``.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -258,10 +259,29 @@ def label_priorities(model: Model) -> dict[str, dict[str, float]]:
 
 
 def training_keys(model: Model | None = None) -> set[str]:
-    """:func:`text_key` of every bundled training row (corpus, codebook, supplement…)."""
+    """:func:`text_key` of every bundled training row (corpus, codebook, supplement, and the
+    coded pool sentences when the pool documents are on this machine); computed once."""
+    return set(_bundled_keys())
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled_keys() -> frozenset[str]:
+    from .features import AnalysedText
     from .training import base_rows
 
-    return {text_key(r.text) for r in base_rows()}
+    rows = base_rows()
+    keys = {text_key(r.text) for r in rows if not isinstance(r.text, AnalysedText)}
+    if len(keys) < len(rows):
+        # rows shipped as analyses only (the coded pool sentences): their text is in the pool
+        # documents when the pool is on this machine
+        from .pool import find_pool, load_pool_labels, pool_texts
+
+        if find_pool() is not None:
+            texts = pool_texts()
+            for span in load_pool_labels("train"):
+                if span.doc in texts:
+                    keys.add(text_key(texts[span.doc][span.start : span.end]))
+    return frozenset(keys)
 
 
 def exclusion_keys(exclude: Any) -> set[str]:

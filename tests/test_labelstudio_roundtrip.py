@@ -232,7 +232,7 @@ def test_suggest_labelstudio_export_train(server: _Server, tmp_path: Path) -> No
     assert all(r.group == docs[r.text] for r in rows)
 
     with pytest.warns(UserWarning, match="skipped 1 task"):
-        retrained = policyclf.train(extra=export_file)
+        retrained = policyclf.train(extra=export_file, n_folds=3)
     assert retrained.metadata["added_rows"] == 11
     comparison = retrained.report["comparison"]
     assert set(comparison["labels"]) == set(m.labels)
