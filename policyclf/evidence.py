@@ -136,6 +136,7 @@ class Explainer:
         n_text, n_vocab = feat.n_text_features, len(feat.vocabulary)
         entry_row = np.repeat(np.arange(n), np.diff(rows.indptr))
         pushes = (contrib > 0) & on[entry_row]  # only weights toward predicted labels count
+        on_bits = (on.astype(np.int64) << np.arange(k)).sum(axis=1)
         need = np.flatnonzero(on.any(axis=1))
         # -- hosts: (text, word id); word ids are vocabulary indices, or n_vocab + k for the
         # k-th form outside the vocabulary (words.forms)
@@ -196,7 +197,12 @@ class Explainer:
         lo, cnt = inside_ptr[host_row], inside_ptr[host_row + 1] - inside_ptr[host_row]
         pair_host = np.repeat(np.arange(n_hosts), cnt)
         pair_fid = inside_fid[_ranges(lo, cnt)]
-        big_entry = _entry_of(rows, entry_row, tables.kind, host_text[pair_host], pair_fid)
+        # only bigrams that can push toward a label of their text matter (contributions are
+        # the feature value, always > 0, times the coefficient): drop the others before the join
+        can_push = (self._positive_bits[pair_fid] & on_bits[host_text[pair_host]]) != 0
+        pair_host, pair_fid = pair_host[can_push], pair_fid[can_push]
+        pushing = (self._positive_bits[rows.indices] & on_bits[entry_row]) != 0  # or more
+        big_entry = _entry_of(rows, entry_row, tables.kind, host_text[pair_host], pair_fid, pushing)
         found = big_entry >= 0
         pair_host, big_entry = pair_host[found], big_entry[found]
         counted = np.empty((n_hosts, k), dtype=bool)
@@ -283,6 +289,12 @@ class Explainer:
         )
 
     @cached_property
+    def _positive_bits(self) -> np.ndarray:
+        """Per feature: bit j set when its coefficient for label j is positive."""
+        k = self.coef.shape[1]
+        return ((self.coef > 0).astype(np.int64) << np.arange(k)).sum(axis=1)
+
+    @cached_property
     def _tables(self) -> _EvidenceTables:
         return _EvidenceTables.build(self.featurizer)
 
@@ -322,10 +334,16 @@ def _as_word(code: int, n_vocab: int) -> int:
 
 
 def _entry_of(
-    rows: SparseRows, entry_row: np.ndarray, kind: np.ndarray, text: np.ndarray, fid: np.ndarray
+    rows: SparseRows,
+    entry_row: np.ndarray,
+    kind: np.ndarray,
+    text: np.ndarray,
+    fid: np.ndarray,
+    among: np.ndarray,
 ) -> np.ndarray:
-    """The entry of bigram feature ``fid`` in text ``text``'s row, or -1 (a sort-merge join)."""
-    is_big = np.flatnonzero(kind[rows.indices] == _BIGRAM)
+    """The entry of bigram feature ``fid`` in text ``text``'s row, or -1 (a sort-merge join);
+    only the entries where ``among`` is True are looked at."""
+    is_big = np.flatnonzero((kind[rows.indices] == _BIGRAM) & among)
     width = rows.n_features
     have = _packed_sort(entry_row[is_big] * width + rows.indices[is_big])
     want = _packed_sort(text * width + fid)
