@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, pairwise, repeat
 from typing import Any
 
@@ -221,7 +222,7 @@ class Featurizer:
         self._cue_cats = {t: tuple(ks) for t, ks in by_term.items()}
         # leftmost-longest, non-overlapping matches (see _trie_pattern): the regex is the
         # definition (cue_matches), the CueMatcher finds the same matches for a whole batch
-        self._cue_re = re.compile(_trie_pattern(by_term)) if by_term else None
+        self._cue_pattern = _trie_pattern(by_term) if by_term else None
         self._cue_terms = list(by_term)
         self._cue_index = {t: i for i, t in enumerate(self._cue_terms)}
         self._cue_matcher = CueMatcher(self._cue_terms)
@@ -293,6 +294,11 @@ class Featurizer:
     def cue_matches(self, norm: str) -> list[str]:
         """Cue terms found in a normalised text (leftmost-longest, non-overlapping)."""
         return self._cue_re.findall(norm) if self._cue_re is not None else []
+
+    @cached_property
+    def _cue_re(self) -> re.Pattern[str] | None:
+        """The cue terms as one regex (the definition of the matches; compiled on first use)."""
+        return re.compile(self._cue_pattern) if self._cue_pattern is not None else None
 
     # ------------------------------------------------------------------ fit / transform
     def fit(self, texts: Iterable[str]) -> Featurizer:
