@@ -27,6 +27,16 @@ from _common import md_table, record, time_best, update_results  # noqa: E402
 __all__ = ["main", "run"]
 
 
+def _copy(text: str, i: int) -> str:
+    """Copy ``i`` of a training text: a row number appended (bare numbers are no feature); a
+    pool sentence shipped as its analysis stays one, under a new key."""
+    from policyclf.features import AnalysedText
+
+    if isinstance(text, AnalysedText):
+        return AnalysedText(f"{text}#{i}", text.terms, text.cues)
+    return f"{text} {i}"
+
+
 def run(repeat: int = 3, factors: tuple[int, ...] = (10, 100)) -> dict[str, Any]:
     """Measure, print and write the training-cost section; returns the metrics."""
     import policyclf
@@ -49,7 +59,7 @@ def run(repeat: int = 3, factors: tuple[int, ...] = (10, 100)) -> dict[str, Any]
     ]
     metrics: dict[str, Any] = {"default_s": default.best, "default_times": default.times}
     for k in factors:
-        texts = [f"{r.text} {i}" for i in range(k) for r in rows]
+        texts = [_copy(r.text, i) for i in range(k) for r in rows]
         labels = [r.labels for _ in range(k) for r in rows]
         groups = [r.group or r.source for _ in range(k) for r in rows]
         est = PolicyClassifier(tax, **DEFAULT_PARAMS)
