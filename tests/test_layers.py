@@ -4,6 +4,9 @@ text, tokenize, taxonomy, exceptions, resources     (foundations)
 features → evidence → tags → model                  (tagging)
 evaluation (reports), persistence (storage)         (above tagging)
 estimator, training, labelfiles, corpus, cli, dask  (above both)
+
+Inside the persistence and labelfiles subpackages, too, each module imports only the ones
+listed before it in :data:`SUBPACKAGES` (the generic bundle format knows nothing about models).
 """
 
 from __future__ import annotations
@@ -34,10 +37,24 @@ ALLOWED = {
 }
 
 
-def _imports(module: str) -> list[tuple[str, str]]:
+#: Subpackages and their modules, lowest first: each may import only those before it.
+SUBPACKAGES = {
+    "persistence": ["manifest", "save", "load", "models"],
+    "labelfiles": [
+        *["rows", "detect", "table", "csvlike", "excel", "jsonl", "labelstudio"],
+        *["validate", "duplicates", "read"],
+    ],
+}
+
+
+def _imports(module: str, *, inside: str = "") -> list[tuple[str, str]]:
     """(imported policyclf module, enclosing function or '') for every import in ``module``
-    that runs (``if TYPE_CHECKING:`` blocks, read by type checkers only, are skipped)."""
-    tree = ast.parse((PACKAGE / f"{module}.py").read_text(encoding="utf-8"))
+    that runs (``if TYPE_CHECKING:`` blocks, read by type checkers only, are skipped).
+
+    With ``inside`` (a subpackage), ``module`` is one of its modules and relative imports of
+    its siblings are reported as ``"<inside>.<sibling>"``."""
+    path = PACKAGE / inside / f"{module}.py" if inside else PACKAGE / f"{module}.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     found: list[tuple[str, str]] = []
 
     def visit(node: ast.AST, func: str) -> None:
@@ -50,7 +67,9 @@ def _imports(module: str) -> list[tuple[str, str]]:
                 child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
             )
             if isinstance(child, ast.ImportFrom):
-                if child.level == 1 and child.module:
+                if inside and child.level == 1 and child.module:
+                    found.append((f"{inside}.{child.module.split('.')[0]}", name))
+                elif child.level == (2 if inside else 1) and child.module:
                     found.append((child.module.split(".")[0], name))
                 elif child.level == 0 and child.module and child.module.startswith("policyclf."):
                     found.append((child.module.split(".")[1], name))
@@ -107,3 +126,28 @@ def test_importing_the_tagger_alone_loads_no_report_or_storage(module: str) -> N
     ).stdout.split()
     loaded = {m.split(".")[1] for m in out if m.startswith("policyclf.")}
     assert not loaded & ABOVE_TAGGING, loaded
+
+
+@pytest.mark.parametrize(
+    ("package", "module"),
+    [(package, module) for package, modules in SUBPACKAGES.items() for module in modules],
+)
+def test_subpackage_modules_import_only_lower_siblings(package: str, module: str) -> None:
+    modules = SUBPACKAGES[package]
+    lower = {f"{package}.{m}" for m in modules[: modules.index(module)]}
+    found = _imports(module, inside=package)
+    siblings = {target for target, _ in found if target.startswith(f"{package}.")}
+    assert siblings <= lower, f"policyclf.{package}.{module} imports {siblings - lower}"
+
+
+def test_every_subpackage_module_is_placed() -> None:
+    for package, modules in SUBPACKAGES.items():
+        present = {p.stem for p in (PACKAGE / package).glob("*.py")} - {"__init__"}
+        assert present == set(modules), package
+
+
+def test_the_bundle_format_knows_nothing_about_models() -> None:
+    for module in ["manifest", "save", "load"]:
+        found = {target for target, _ in _imports(module, inside="persistence")}
+        assert found <= {"exceptions", "persistence.manifest", "persistence.save"}, found
+    assert ("persistence.manifest", "") in _imports("save", inside="persistence")

@@ -490,9 +490,9 @@ def test_an_unsupported_older_format_version_asks_to_retrain(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     target = save_sample(tmp_path / "m")
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
-    monkeypatch.setattr(persistence, "MIN_FORMAT_VERSION", 2)
-    monkeypatch.setattr(persistence, "_FIRST_RELEASE_WITH_FORMAT", {2: "0.4.0"})
+    monkeypatch.setattr(persistence.manifest, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(persistence.manifest, "MIN_FORMAT_VERSION", 2)
+    monkeypatch.setattr(persistence.manifest, "_FIRST_RELEASE_WITH_FORMAT", {2: "0.4.0"})
     with pytest.raises(
         ModelFileError,
         match=r"model format 1, which this policyclf .* no longer reads .*formats 2 to 3\)\. "
@@ -666,7 +666,7 @@ def test_a_failure_mid_save_removes_the_temp_folder_and_keeps_the_old_model(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     target = save_sample(tmp_path / "m")
-    real_write = persistence._write_file
+    real_write = persistence.save._write_file
     calls = []
 
     def failing_write(path: Path, data: bytes) -> dict[str, Any]:
@@ -675,7 +675,7 @@ def test_a_failure_mid_save_removes_the_temp_folder_and_keeps_the_old_model(
             raise OSError(28, "No space left on device")
         return real_write(path, data)
 
-    monkeypatch.setattr(persistence, "_write_file", failing_write)
+    monkeypatch.setattr(persistence.save, "_write_file", failing_write)
     with pytest.raises(OSError, match="No space left"):
         save_bundle(target, {"x": np.arange(2)}, {}, files={"a": "1", "b": "2"}, overwrite=True)
     assert siblings(tmp_path) == ["m"]
@@ -686,14 +686,14 @@ def test_the_rename_refuses_a_model_saved_by_someone_else_meanwhile(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     target = tmp_path / "m"
-    real_write = persistence._write_file
+    real_write = persistence.save._write_file
 
     def racing_write(path: Path, data: bytes) -> dict[str, Any]:
-        monkeypatch.setattr(persistence, "_write_file", real_write)
+        monkeypatch.setattr(persistence.save, "_write_file", real_write)
         save_bundle(target, {"x": np.array([2])}, {"who": "other"})  # wins the race
         return real_write(path, data)
 
-    monkeypatch.setattr(persistence, "_write_file", racing_write)
+    monkeypatch.setattr(persistence.save, "_write_file", racing_write)
     with pytest.raises(ModelExistsError, match="another process saved it"):
         save_bundle(target, {"x": np.array([1])}, {"who": "me"}, files={"r.txt": "x"})
     assert load_bundle(target).meta == {"who": "other"}
@@ -704,14 +704,14 @@ def test_overwrite_racing_another_overwrite_ends_with_one_complete_model(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     target = save_sample(tmp_path / "m")
-    real_write = persistence._write_file
+    real_write = persistence.save._write_file
 
     def racing_write(path: Path, data: bytes) -> dict[str, Any]:
-        monkeypatch.setattr(persistence, "_write_file", real_write)
+        monkeypatch.setattr(persistence.save, "_write_file", real_write)
         save_bundle(target, {"x": np.array([2])}, {"who": "other"}, overwrite=True)
         return real_write(path, data)
 
-    monkeypatch.setattr(persistence, "_write_file", racing_write)
+    monkeypatch.setattr(persistence.save, "_write_file", racing_write)
     save_bundle(target, {"x": np.array([1])}, {"who": "me"}, files={"r.txt": "x"}, overwrite=True)
     bundle = load_bundle(target)
     assert bundle.meta == {"who": "me"} and bundle.files == {"r.txt": b"x"}
@@ -720,13 +720,13 @@ def test_overwrite_racing_another_overwrite_ends_with_one_complete_model(
 
 def test_overwrite_refuses_a_file_that_appeared_meanwhile(tmp_path: Path, monkeypatch: Any) -> None:
     target = tmp_path / "m"
-    real_write = persistence._write_file
+    real_write = persistence.save._write_file
 
     def racing_write(path: Path, data: bytes) -> dict[str, Any]:
         target.write_text("user notes", encoding="utf-8")
         return real_write(path, data)
 
-    monkeypatch.setattr(persistence, "_write_file", racing_write)
+    monkeypatch.setattr(persistence.save, "_write_file", racing_write)
     with pytest.raises(ModelExistsError, match="is a file"):
         save_bundle(target, {}, {}, files={"r.txt": "x"}, overwrite=True)
     assert target.read_text(encoding="utf-8") == "user notes"
@@ -763,13 +763,13 @@ from policyclf import persistence
 
 target, ready, mode, overwrite = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 if mode == "mid-write":  # pause after arrays.npz and a.txt, before b.txt and manifest.json
-    real_write = persistence._write_file
+    real_write = persistence.save._write_file
     def paused_write(path, data):
         entry = real_write(path, data)
         pathlib.Path(ready).touch()
         time.sleep(60)
         return entry
-    persistence._write_file = paused_write
+    persistence.save._write_file = paused_write
 elif mode == "between-renames":  # pause after moving the old model aside
     real_rename = os.rename
     def paused_rename(src, dst):
