@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -47,6 +48,18 @@ def _label_studio() -> str | None:
     cached = Path.home() / ".cache" / "policyclf-ci" / f"label-studio-{LS_VERSION}"
     exe = cached / "bin" / "label-studio"
     return str(exe) if exe.exists() else shutil.which("label-studio")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the server gets SIGTERM when the test process dies (even by SIGKILL or a timeout),
+    so a killed test run never leaves a Label Studio server behind."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port() -> int:
@@ -121,6 +134,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Server]:
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     base = f"http://127.0.0.1:{port}"
     try:
