@@ -26,6 +26,7 @@ __all__ = [
     "Report",
     "cohen_kappa",
     "compare_metrics",
+    "comparison_rows",
     "evaluate",
     "label_metrics",
     "paired_bootstrap",
@@ -282,15 +283,9 @@ def _metrics_table(m: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _comparison_lines(comp: Mapping[str, Any]) -> list[str]:
-    with_ci = "micro_interval" in comp
-    head = "| label | F1 without added data | F1 with added data | change |"
-    rule = "| --- | ---: | ---: | ---: |"
-    if with_ci:
-        level = comp.get("interval", {}).get("level", 0.95)
-        head += f" {level:.0%} interval | verdict |"
-        rule += " :---: | --- |"
-    out = [head, rule]
+def comparison_rows(comp: Mapping[str, Any]) -> list[tuple[str, float, float, Any, Any]]:
+    """The rows of a report's comparison: (label or "micro", F1 without the added data, F1
+    with it, the interval of the change or None, the verdict or None)."""
     rows = [
         (k, v["before"], v["after"], v.get("interval"), v.get("verdict"))
         for k, v in comp["labels"].items()
@@ -304,7 +299,19 @@ def _comparison_lines(comp: Mapping[str, Any]) -> list[str]:
             comp.get("micro_verdict"),
         )
     )
-    for k, b, a, ci, verdict in rows:
+    return rows
+
+
+def _comparison_lines(comp: Mapping[str, Any]) -> list[str]:
+    with_ci = "micro_interval" in comp
+    head = "| label | F1 without added data | F1 with added data | change |"
+    rule = "| --- | ---: | ---: | ---: |"
+    if with_ci:
+        level = comp.get("interval", {}).get("level", 0.95)
+        head += f" {level:.0%} interval | verdict |"
+        rule += " :---: | --- |"
+    out = [head, rule]
+    for k, b, a, ci, verdict in comparison_rows(comp):
         line = f"| {k} | {b:.3f} | {a:.3f} | {a - b:+.3f} |"
         if with_ci:
             line += f" [{ci[0]:+.3f}, {ci[1]:+.3f}] | {verdict} |" if ci else " | |"

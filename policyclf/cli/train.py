@@ -171,20 +171,9 @@ def format_training_summary(metadata: Mapping[str, Any], report: Mapping[str, An
         lines.append("Per-label F1 on the same folds, without and with the added data:")
         head = f"  {'label':<14}{'without':>9}{'with':>9}{'change':>9}"
         lines.append(head + (f"  {'95% interval':<18}verdict" if with_ci else ""))
-        rows = [
-            (k, v["before"], v["after"], v.get("interval"), v.get("verdict"))
-            for k, v in comparison["labels"].items()
-        ]
-        rows.append(
-            (
-                "micro",
-                comparison["micro_before"],
-                comparison["micro_after"],
-                comparison.get("micro_interval"),
-                comparison.get("micro_verdict"),
-            )
-        )
-        for k, b, a, ci, verdict in rows:
+        from policyclf.evaluation import comparison_rows
+
+        for k, b, a, ci, verdict in comparison_rows(comparison):
             line = f"  {k:<14}{b:>9.3f}{a:>9.3f}{a - b:>+9.3f}"
             if with_ci and ci:
                 line += f"  {f'[{ci[0]:+.3f}, {ci[1]:+.3f}]':<18}{verdict}"

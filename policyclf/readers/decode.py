@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
-__all__ = ["binary_kind", "decode_bytes", "sniff_format"]
+__all__ = ["binary_kind", "decode_bytes", "office_kind", "sniff_format"]
 
 _ZIP_KINDS = {".docx": "Word", ".docm": "Word", ".xlsx": "Excel", ".xlsm": "Excel"}
 _OLE_KINDS = {".doc": "Word", ".xls": "Excel"}
@@ -63,6 +63,11 @@ def binary_kind(data: bytes, name: str) -> str | None:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         names = []
+    return office_kind(names)
+
+
+def office_kind(names: list[str]) -> str:
+    """What a zip archive holds, from its member names: "Word", "Excel", "PowerPoint" or "zip"."""
     if any(n.startswith("word/") for n in names):
         return "Word"
     if any(n.startswith("xl/") for n in names):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..exceptions import DocumentReadError
 from . import limits
-from .decode import decode_bytes, sniff_format
+from .decode import decode_bytes, office_kind, sniff_format
 from .document import Document
 from .layout import parse_document
 from .paths import looks_like_path, names_file
@@ -224,10 +224,4 @@ def _zip_kind(name: str) -> str:
             names = archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return "zip"
-    if any(n.startswith("word/") for n in names):
-        return "Word"
-    if any(n.startswith("xl/") for n in names):
-        return "Excel"
-    if any(n.startswith("ppt/") for n in names):
-        return "PowerPoint"
-    return "zip"
+    return office_kind(names)
