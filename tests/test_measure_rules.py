@@ -3,7 +3,8 @@
 Each group (tests/data/measure_rules.toml) is one rule: text that carries no measure (a document
 talking about itself, targets, definitions, procedure, news leads, other policy fields) must stay
 unlabelled, and measures must get their label. A group passes when at least 4 of its 5 sentences
-follow the rule; the sentences were written once, before the model was trained, and are not tuned.
+follow the rule; the sentences were written once, before the model was run on them, and were
+not changed after.
 """
 
 from __future__ import annotations
