@@ -332,8 +332,8 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
             self.taxonomy_,
             metadata=metadata,
             report=Report(report or {}),
-            gate_coef=getattr(self, "gate_coef_", None),
-            gate_params=getattr(self, "gate_params_", None),
+            gate_coef=self.gate_coef_,
+            gate_params=self.gate_params_,
         )
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
@@ -343,7 +343,7 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
         (:data:`NO_TEXT_SCORE`): the model never tags them (:meth:`predict_proba` gives them
         0.0, as :class:`Model` does), and scikit-learn metrics still accept the scores.
         """
-        z, live = self._decisions(X)
+        z, live, _ = self._decisions(X)
         z[~live] = NO_TEXT_SCORE
         return z
 
@@ -352,28 +352,23 @@ class PolicyClassifier(ClassifierMixin, BaseEstimator):
 
         Texts without a Chinese character get 0.0 for every label, as with :class:`Model`.
         """
-        z, live, zg = self._decisions(X, with_gate=True)
+        z, live, zg = self._decisions(X)
         p = _sigmoid(self.calibration_[:, 0] * z + self.calibration_[:, 1])
-        gate = getattr(self, "gate_params_", None)
-        if gate is not None and zg is not None:
-            p *= _sigmoid(gate[1] * zg + gate[2])[:, None]
+        if zg is not None and self.gate_params_ is not None:
+            p *= _sigmoid(self.gate_params_[1] * zg + self.gate_params_[2])[:, None]
         p[~live] = 0.0
         return p
 
-    def _decisions(self, X: Iterable[str], *, with_gate: bool = False) -> Any:
-        """Raw linear scores and the mask of texts the model scores (those with Chinese);
-        with ``with_gate``, also the measure scorer's raw scores (None without a gate)."""
+    def _decisions(self, X: Iterable[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Raw linear scores of the labels, the mask of texts the model scores (those with
+        Chinese), and the measure scorer's raw scores (None when the model has no gate)."""
         self._check_fitted()
         texts = _texts(X)
         rows = self.featurizer_.transform(texts)
         z: np.ndarray = rows.dot(self.coef_) + self.intercept_
-        if not with_gate:
-            return z, _chinese_mask(texts)
-        gate_coef = getattr(self, "gate_coef_", None)
-        gate_params = getattr(self, "gate_params_", None)
         zg = None
-        if gate_coef is not None and gate_params is not None:
-            zg = rows.dot(gate_coef[:, None])[:, 0] + gate_params[0]
+        if self.gate_coef_ is not None and self.gate_params_ is not None:
+            zg = rows.dot(self.gate_coef_[:, None])[:, 0] + self.gate_params_[0]
         return z, _chinese_mask(texts), zg
 
     def predict(self, X: Iterable[str]) -> np.ndarray:

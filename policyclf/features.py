@@ -347,7 +347,7 @@ class Featurizer:
             return self._transform_analyzed(texts)
         texts = list(texts)
         if any(isinstance(t, AnalysedText) for t in texts):
-            return self._transform_analysed(texts, normalized=normalized)
+            return self._transform_analysed(texts)
         norms = [t if normalized else normalize(t) for t in texts]
         return self._transform(norms).rows
 
@@ -356,7 +356,7 @@ class Featurizer:
         norm = normalize(text)
         return AnalysedText(key, Counter(self.terms(norm)).items(), self.cue_matches(norm))
 
-    def _transform_analysed(self, texts: Sequence[str], *, normalized: bool) -> SparseRows:
+    def _transform_analysed(self, texts: Sequence[str]) -> SparseRows:
         """Feature rows from term counts: the same floats as :meth:`_transform` on the texts."""
         vocab = self.vocabulary
         # analyse() normalises; normalising twice changes nothing

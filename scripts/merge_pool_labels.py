@@ -19,6 +19,8 @@ import csv
 import re
 from pathlib import Path
 
+from policyclf.evaluation import cohen_kappa
+
 REPO = Path(__file__).resolve().parents[1]
 IDS = ("platform", "talent", "finance", "transfer", "governance")
 # which coder coded which batch (see labels/pool/README.md)
@@ -57,14 +59,6 @@ def read_batch(path: Path) -> dict[str, tuple[str, ...]]:
                 raise SystemExit(f"{path}: row {i}: unknown labels {bad}")
             out[r["key"]] = tuple(k for k in IDS if k in labels)
     return out
-
-
-def kappa(a: list[int], b: list[int]) -> float:
-    n = len(a)
-    po = sum(x == y for x, y in zip(a, b, strict=False)) / n
-    pa, pb = sum(a) / n, sum(b) / n
-    pe = pa * pb + (1 - pa) * (1 - pb)
-    return float("nan") if pe == 1 else (po - pe) / (1 - pe)
 
 
 def main() -> None:
@@ -139,17 +133,17 @@ def main() -> None:
         "| label | first coder + | second coder + | both + | Cohen's kappa |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for _j, lab in enumerate(IDS):
+    for lab in IDS:
         a = [int(lab in x) for x, _ in pairs]
         b = [int(lab in y) for _, y in pairs]
         both = sum(x and y for x, y in zip(a, b, strict=False))
-        lines.append(f"| {lab} | {sum(a)} | {sum(b)} | {both} | {kappa(a, b):.2f} |")
+        lines.append(f"| {lab} | {sum(a)} | {sum(b)} | {both} | {cohen_kappa(a, b):.2f} |")
     anyf = [int(bool(x)) for x, _ in pairs]
     anys = [int(bool(y)) for _, y in pairs]
     exact = sum(x == y for x, y in pairs)
     lines += [
         "",
-        f"Any measure vs none: kappa {kappa(anyf, anys):.2f}; identical label sets: "
+        f"Any measure vs none: kappa {cohen_kappa(anyf, anys):.2f}; identical label sets: "
         f"{exact}/{len(pairs)} ({exact / len(pairs):.1%}).",
     ]
     (REPO / "labels/pool/AGREEMENT.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

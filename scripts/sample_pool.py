@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import random
 import re
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import policyclf
 from policyclf import read_document
+from policyclf.pool import span_hash
 
 REPO = Path(__file__).resolve().parents[1]
 POOL = REPO.parent / "shared" / "pool"
@@ -49,10 +49,6 @@ OVERSAMPLE_2 = 300
 #: (pool macro-F1 0.45): OVERSAMPLE_3 more sentences with cue terms of any category, at most 3 per
 #: training document, drawn (seeded) among sentences not yet in the plan.
 OVERSAMPLE_3 = 750
-
-
-def span_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 def load_pool(pool: Path = POOL) -> list[dict]:
