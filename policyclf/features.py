@@ -222,7 +222,6 @@ class Featurizer:
         self._cue_cats = {t: tuple(ks) for t, ks in by_term.items()}
         # leftmost-longest, non-overlapping matches (see _trie_pattern): the regex is the
         # definition (cue_matches), the CueMatcher finds the same matches for a whole batch
-        self._cue_pattern = _trie_pattern(by_term) if by_term else None
         self._cue_terms = list(by_term)
         self._cue_index = {t: i for i, t in enumerate(self._cue_terms)}
         self._cue_matcher = CueMatcher(self._cue_terms)
@@ -277,7 +276,7 @@ class Featurizer:
             min_df=min_df,
             shown_cues=shown_cues,
         )
-        f.vocabulary = {t: i for i, t in enumerate(terms)}
+        f.vocabulary = dict(zip(terms, range(len(terms)), strict=True))
         f.idf = np.asarray(idf, dtype=np.float64)
         if len(f.vocabulary) != len(f.idf):
             raise ValueError(f"{len(terms)} terms but {len(f.idf)} idf weights")
@@ -298,7 +297,7 @@ class Featurizer:
     @cached_property
     def _cue_re(self) -> re.Pattern[str] | None:
         """The cue terms as one regex (the definition of the matches; compiled on first use)."""
-        return re.compile(self._cue_pattern) if self._cue_pattern is not None else None
+        return re.compile(_trie_pattern(self._cue_cats)) if self._cue_cats else None
 
     # ------------------------------------------------------------------ fit / transform
     def fit(self, texts: Iterable[str]) -> Featurizer:

@@ -48,11 +48,16 @@ _CJK_RE = re.compile("[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\
 
 # --- 4. traditional -> simplified (loaded on first use) --------------------------------------
 _t2s_lock = threading.Lock()
-_t2s: tuple[dict[int, int], re.Pattern[str]] | None = None
+_t2s: tuple[dict[int, int], frozenset[str]] | None = None
+_t2s_finder: re.Pattern[str] | None = None
+# Up to this length, whether a text holds a traditional character is asked of a frozenset;
+# longer texts use one regex (compiled on the first long text: compiling a class of several
+# thousand characters costs ~25 ms, a tenth of a cold start).
+_T2S_SET_CHECK_MAX = 256
 
 
-def _load_t2s() -> tuple[dict[int, int], re.Pattern[str]]:
-    """Read ``data/t2s.txt`` once: the translate table and a regex finding any key."""
+def _load_t2s() -> tuple[dict[int, int], frozenset[str]]:
+    """Read ``data/t2s.txt`` once: the translate table and its keys as characters."""
     global _t2s
     with _t2s_lock:
         if _t2s is None:
@@ -64,13 +69,30 @@ def _load_t2s() -> tuple[dict[int, int], re.Pattern[str]]:
                 trad, _, simp = line.partition("\t")
                 if len(trad) == 1 and len(simp) == 1:
                     table[ord(trad)] = ord(simp)
+            _t2s = (table, frozenset(map(chr, table)))
+        return _t2s
+
+
+def _t2s_regex() -> re.Pattern[str]:
+    """A regex finding any key of the t2s table (compiled once, on first use)."""
+    global _t2s_finder
+    table, _ = _t2s if _t2s is not None else _load_t2s()
+    with _t2s_lock:
+        if _t2s_finder is None:
             # A class of BMP characters compiles to a bitmap (fast); with astral characters
             # in it, re falls back to a slow range scan, so any astral character just
             # triggers the translate.
             bmp = "".join(sorted(chr(cp) for cp in table if cp < 0x10000))
-            finder = re.compile(f"[{re.escape(bmp)}]|[\U00010000-\U0010ffff]")
-            _t2s = (table, finder)
-        return _t2s
+            _t2s_finder = re.compile(f"[{re.escape(bmp)}]|[\U00010000-\U0010ffff]")
+        return _t2s_finder
+
+
+def _has_traditional(text: str, keys: frozenset[str]) -> bool:
+    """Whether ``text`` may hold a character of the t2s table (never False when it does)."""
+    if len(text) <= _T2S_SET_CHECK_MAX:
+        return not keys.isdisjoint(text)
+    finder = _t2s_finder if _t2s_finder is not None else _t2s_regex()
+    return finder.search(text) is not None
 
 
 def _remove_tags(text: str) -> str:
@@ -135,8 +157,8 @@ def normalize(text: str) -> str:
     if _CONTROL_RE.search(text) is not None:
         text = text.translate(_CONTROL_TABLE)
     text = unicodedata.normalize("NFKC", text)
-    table, finder = _t2s if _t2s is not None else _load_t2s()
-    if finder.search(text) is not None:
+    table, keys = _t2s if _t2s is not None else _load_t2s()
+    if _has_traditional(text, keys):
         text = text.translate(table)
     text = " ".join(text.split())
     if "<" in text:

@@ -172,7 +172,7 @@ def test_saved_folder_layout_and_manifest(tmp_path: Path) -> None:
     raw = (target / MANIFEST_NAME).read_bytes()
     manifest = json.loads(raw.decode("utf-8"))
     assert manifest["format"] == "policyclf-model"
-    assert manifest["format_version"] == FORMAT_VERSION == 1
+    assert manifest["format_version"] == FORMAT_VERSION == 2
     assert manifest["policyclf_version"] == metadata.version("policyclf")
     created = datetime.fromisoformat(manifest["created"])
     assert created.tzinfo is not None and created.utcoffset() == timezone.utc.utcoffset(None)
@@ -473,16 +473,17 @@ def test_bad_manifests(tmp_path: Path, manifest: bytes, expected: str) -> None:
 
 def test_a_newer_format_version_asks_to_upgrade(tmp_path: Path) -> None:
     target = save_sample(tmp_path / "m")
-    rewrite_manifest(target, lambda m: m.update(format_version=2, policyclf_version="9.9.9"))
+    newer = FORMAT_VERSION + 1
+    rewrite_manifest(target, lambda m: m.update(format_version=newer, policyclf_version="9.9.9"))
     expected = (
-        r"written by policyclf 9\.9\.9 with model format 2; this policyclf \(.+\) reads model "
-        r"formats <= 1\. Upgrade policyclf"
+        rf"written by policyclf 9\.9\.9 with model format {newer}; this policyclf \(.+\) reads "
+        rf"model formats <= {FORMAT_VERSION}\. Upgrade policyclf"
     )
     with pytest.raises(ModelFileError, match=expected):
         load_bundle(target)
     with pytest.raises(ModelFileError, match="Upgrade policyclf"):
         read_manifest(target)
-    assert read_manifest(target, check_version=False)["format_version"] == 2
+    assert read_manifest(target, check_version=False)["format_version"] == newer
     assert len(fingerprint(target)) == 64
 
 
@@ -490,6 +491,7 @@ def test_an_unsupported_older_format_version_asks_to_retrain(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     target = save_sample(tmp_path / "m")
+    rewrite_manifest(target, lambda m: m.update(format_version=1))
     monkeypatch.setattr(persistence.manifest, "FORMAT_VERSION", 3)
     monkeypatch.setattr(persistence.manifest, "MIN_FORMAT_VERSION", 2)
     monkeypatch.setattr(persistence.manifest, "_FIRST_RELEASE_WITH_FORMAT", {2: "0.4.0"})
@@ -903,3 +905,64 @@ def test_two_concurrent_saves_to_a_new_path_have_exactly_one_winner(tmp_path: Pa
         {"who": np.array([winner]), "data": np.full(20_000, float(len(winner)))},
     )
     assert siblings(models) == ["m"]
+
+
+# ------------------------------------------------------------------------- tagging models
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import policyclf
+
+    return policyclf.load().save(tmp_path_factory.mktemp("m") / "default-copy")
+
+
+def test_a_model_stores_its_vocabulary_as_utf8_lines(small_model: Path) -> None:
+    import policyclf
+
+    arrays = load_bundle(small_model).arrays
+    assert "terms" not in arrays and arrays["terms_utf8"].dtype == np.uint8
+    terms = arrays["terms_utf8"].tobytes().decode("utf-8").split("\n")
+    assert terms == policyclf.load().featurizer.feature_names()[: len(terms)]
+
+
+def test_a_format_1_model_still_loads_with_the_same_tags(
+    small_model: Path, tmp_path: Path
+) -> None:
+    """0.1.0 wrote the vocabulary as a unicode array ``terms``; such folders still load."""
+    import policyclf
+
+    arrays = dict(load_bundle(small_model).arrays)
+    terms = arrays.pop("terms_utf8").tobytes().decode("utf-8").split("\n")
+    arrays["terms"] = np.array(terms)
+    meta = read_manifest(small_model)["meta"]
+    old = tmp_path / "v1"
+    write_model_by_hand(old, {ARRAYS_NAME: npz_bytes(**arrays)}, meta, format_version=1)
+    text = "对引进的高层次人才给予安家补贴，支持建设新型研发机构。"
+    assert policyclf.load(old).tag(text) == policyclf.load(small_model).tag(text)
+
+
+def test_a_model_without_a_vocabulary_names_the_missing_array(
+    small_model: Path, tmp_path: Path
+) -> None:
+    import policyclf
+
+    arrays = dict(load_bundle(small_model).arrays)
+    del arrays["terms_utf8"]
+    bad = tmp_path / "bad"
+    write_model_by_hand(bad, {ARRAYS_NAME: npz_bytes(**arrays)}, read_manifest(small_model)["meta"])
+    with pytest.raises(ModelFileError, match=r"lacks \['terms_utf8'\]"):
+        policyclf.load(bad)
+
+
+def test_a_vocabulary_that_is_not_utf8_is_a_model_file_error(
+    small_model: Path, tmp_path: Path
+) -> None:
+    import policyclf
+
+    arrays = dict(load_bundle(small_model).arrays)
+    arrays["terms_utf8"] = np.concatenate([arrays["terms_utf8"], np.array([0xFF], np.uint8)])
+    bad = tmp_path / "bad"
+    write_model_by_hand(bad, {ARRAYS_NAME: npz_bytes(**arrays)}, read_manifest(small_model)["meta"])
+    with pytest.raises(ModelFileError, match="inconsistent"):
+        policyclf.load(bad)

@@ -162,3 +162,18 @@ def test_is_chinese_text(raw: str, expected: bool) -> None:
 def test_is_chinese_text_on_normalized_input() -> None:
     assert is_chinese_text("科技", normalized=True)
     assert not is_chinese_text("policy", normalized=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("國際發展學與會資金人才平台ab 1，。\U00020000蘇")),
+        max_size=300,
+    )
+)
+def test_short_and_long_texts_are_simplified_alike(text: str) -> None:
+    """Short texts ask a set whether they hold traditional characters, long ones a regex;
+    both must convert the same characters (padding with spaces, stripped later, switches)."""
+    padded = text + " " * 300
+    assert normalize(padded) == normalize(text)
+    assert not set("國際發與會資蘇") & set(normalize(text))

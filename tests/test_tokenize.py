@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -311,6 +314,32 @@ def test_default_backend_is_rjieba(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(tok.ENV_VAR, raising=False)
     set_backend(None)
     assert backend() == "rjieba"
+
+
+@needs_rjieba
+def test_rjieba_loads_without_its_default_instance_and_stays_importable() -> None:
+    """policyclf loads rjieba's compiled module alone (``import rjieba`` would also build a
+    default dictionary it never uses); a later ``import rjieba`` in the same process works and
+    shares the class, and the tokens equal those of a segmenter built through the package."""
+    code = (
+        "import sys\n"
+        "from policyclf import tokenize as tok\n"
+        "text = '对引进的高层次人才给予安家补贴'\n"
+        "first = tok.tokenize(text)\n"
+        "assert 'rjieba' not in sys.modules and 'rjieba.rjieba' in sys.modules\n"
+        "import rjieba\n"
+        "assert rjieba.Jieba is sys.modules['rjieba.rjieba'].Jieba\n"
+        "assert '高层次人才' not in rjieba.cut(text)\n"  # rjieba's own default dictionary
+        "tok._segmenters.clear(); tok.set_backend('rjieba')\n"
+        "assert tok.tokenize(text) == first, (tok.tokenize(text), first)\n"
+        "print(first)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != tok.ENV_VAR}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "高层次人才" in done.stdout
 
 
 def test_bad_environment_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,6 @@ import os
 import re
 import stat
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,12 @@ __all__ = [
 FORMAT = "policyclf-model"
 """Value of ``format`` in every manifest this module writes."""
 
-FORMAT_VERSION = 1
-"""Layout version written by this policyclf; bump on incompatible layout changes."""
+FORMAT_VERSION = 2
+"""Layout version written by this policyclf; bump on incompatible layout changes.
+
+1. 0.1.0: the vocabulary as a unicode array ``terms``.
+2. 0.2.0: the vocabulary as UTF-8 bytes ``terms_utf8``, one term per line (a fifth of the size).
+"""
 
 MIN_FORMAT_VERSION = 1
 """Oldest layout version this policyclf can still read."""
@@ -45,7 +48,7 @@ MANIFEST_NAME = "manifest.json"
 ARRAYS_NAME = "arrays.npz"
 
 # First policyclf release that wrote each format version (for "re-save with policyclf >= X").
-_FIRST_RELEASE_WITH_FORMAT = {1: "0.1.0"}
+_FIRST_RELEASE_WITH_FORMAT = {1: "0.1.0", 2: "0.2.0"}
 
 # numpy dtype kinds that load without pickle: bool, ints, uints, floats, complex, unicode.
 _ALLOWED_KINDS = "biufcU"
@@ -96,6 +99,8 @@ def _policyclf_version() -> str:
     if isinstance(version, str) and version:
         return version
     try:
+        from importlib import metadata  # rarely reached: importing it costs ~40 ms
+
         return metadata.version("policyclf")
     except Exception:
         return "unknown"

@@ -37,9 +37,8 @@ def save_model(model: Any, path: str | os.PathLike[str], *, overwrite: bool = Fa
     from ..evaluation import report_markdown
 
     state = model.featurizer.state()
-    terms = list(cast("Sequence[str]", state["terms"]))
     arrays = {
-        "terms": np.array(terms, dtype=f"<U{max([1, *map(len, terms)])}"),
+        "terms_utf8": _encode_terms(cast("Sequence[str]", state["terms"])),
         "idf": state["idf"],
         "coef": model.coef,
         "intercept": model.intercept,
@@ -89,9 +88,9 @@ def load_model(path: str | os.PathLike[str]) -> Any:
             f"{where}: not a policyclf tagging model (kind {meta.get('kind')!r}, "
             f"expected {MODEL_KIND!r})"
         )
-    missing = {"terms", "idf", "coef", "intercept", "calibration", "thresholds"} - set(
-        bundle.arrays
-    )
+    missing = {"idf", "coef", "intercept", "calibration", "thresholds"} - set(bundle.arrays)
+    if "terms" not in bundle.arrays and "terms_utf8" not in bundle.arrays:
+        missing.add("terms_utf8")
     if missing:
         raise ModelFileError(f"{where}: arrays.npz lacks {sorted(missing)}; re-train the model")
     try:
@@ -99,7 +98,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
         fs = meta["featurizer"]
         a = bundle.arrays
         featurizer = Featurizer.from_state(
-            terms=a["terms"].tolist(),
+            terms=_decode_terms(a),
             idf=a["idf"],
             cues=fs["cues"],
             char_bigrams=bool(fs["char_bigrams"]),
@@ -144,3 +143,21 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _encode_terms(terms: Sequence[str]) -> np.ndarray:
+    """The vocabulary as UTF-8 bytes, one term per line (format 2)."""
+    bad = next((i for i, t in enumerate(terms) if "\n" in t or not t), None)
+    if bad is not None:
+        raise ValueError(f"vocabulary term {bad} ({terms[bad]!r}) is empty or holds a line break")
+    return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
+
+
+def _decode_terms(arrays: dict[str, np.ndarray]) -> list[str]:
+    """The vocabulary of a format-2 (``terms_utf8``) or format-1 (``terms``) model."""
+    if "terms_utf8" not in arrays:
+        return list(arrays["terms"].tolist())
+    raw = arrays["terms_utf8"]
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        raise ValueError(f"terms_utf8 has dtype {raw.dtype} and shape {raw.shape}, not uint8 bytes")
+    return raw.tobytes().decode("utf-8").split("\n") if len(raw) else []
