@@ -14,7 +14,7 @@ import numpy as np
 
 from .tokenize import token_form
 
-__all__ = ["SEP", "CueMatcher", "IntLookup", "code_points", "first_counts"]
+__all__ = ["SEP", "CueMatcher", "IntLookup", "code_points", "distinct", "first_counts"]
 
 #: What joins the texts of a batch.
 SEP = "\n"
@@ -22,6 +22,19 @@ SEP = "\n"
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _BASE = np.uint64(0x100000001B3)
 _KEY_MASK = np.uint64((1 << 62) - 1)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` for a 1-d array, by sorting.
+
+    numpy 2.3+ answers a plain ``np.unique`` of integers with a hash table, which is 10-60x
+    slower than a sort when most values are distinct (as the packed keys here are): 0.33 s
+    against 0.005 s for 300,000 int64 on the machine of benchmarks/RESULTS.md.
+    """
+    out = np.sort(values)
+    if len(out) > 1:
+        out = out[np.r_[True, out[1:] != out[:-1]]]
+    return out
 
 
 def code_points(text: str) -> np.ndarray:

@@ -18,7 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._scan import IntLookup
+from ._scan import IntLookup, distinct
 from .features import (
     _FIRST_OOV_ID,
     Analysis,
@@ -146,7 +146,7 @@ class Explainer:
         is_needed[need] = True
         oov = np.flatnonzero(scan.token_id <= _FIRST_OOV_ID)
         oov = oov[is_needed[scan.token_text[oov]]]
-        oov_pairs = np.unique(scan.token_text[oov] * _WIDE + (_FIRST_OOV_ID - scan.token_id[oov]))
+        oov_pairs = distinct(scan.token_text[oov] * _WIDE + (_FIRST_OOV_ID - scan.token_id[oov]))
         cue_word = np.array(
             [_as_word(words.word_id(t), n_vocab) for t in feat._cue_terms], dtype=np.int64
         )
@@ -229,18 +229,18 @@ class Explainer:
         host, j = slot // k, slot % k
         word = host_word[host]
         forms = words.forms
-        extra = np.unique(word[word >= n_vocab]) - n_vocab
+        extra = distinct(word[word >= n_vocab]) - n_vocab
         extras = [forms[i] for i in extra.tolist()]
         showable = tables.can_show_ids(word, extra, extras, feat._cue_cats, n_vocab)
         slot, host, j, word = slot[showable], host[showable], j[showable], word[showable]
         weight = total[slot]
         rank = tables.word_ranks(word, extra, extras, n_vocab)
         group = host_text[host] * k + j
-        distinct, weight_rank = np.unique(weight, return_inverse=True)
-        heavier = len(distinct) - 1 - weight_rank.reshape(-1)  # 0 for the heaviest
+        levels, weight_rank = np.unique(weight, return_inverse=True)
+        heavier = len(levels) - 1 - weight_rank.reshape(-1)  # 0 for the heaviest
         n_rank = int(rank.max()) + 1 if len(rank) else 1
-        if (n * k) * len(distinct) * n_rank < 2**62:
-            order = np.argsort((group * len(distinct) + heavier) * n_rank + rank)
+        if (n * k) * len(levels) * n_rank < 2**62:
+            order = np.argsort((group * len(levels) + heavier) * n_rank + rank)
         else:  # pragma: no cover - a batch too large for one packed key
             order = np.lexsort((rank, heavier, group))
         group, word, weight = group[order], word[order], weight[order]
@@ -319,8 +319,10 @@ class FlatEvidence:
             bounds = np.r_[starts, len(group)].tolist()
             for g, a, b in zip(group[starts].tolist(), bounds, bounds[1:], strict=False):
                 found[g] = list(zip(terms[a:b], weights[a:b], strict=True))
-        for r, j in zip(*np.nonzero(on), strict=True):
-            out[r][labels[j]] = found.get(int(r) * k + int(j), [])
+        rows, cols = np.nonzero(on)
+        keys = (rows * k + cols).tolist()
+        for r, j, key in zip(rows.tolist(), cols.tolist(), keys, strict=True):
+            out[r][labels[j]] = found.get(key, [])
         return out
 
 

@@ -37,6 +37,7 @@ from ._scan import (
     _Scan,
     _TokenIds,
     code_points,
+    distinct,
     first_counts,
 )
 from .analyzed import AnalyzedTexts
@@ -325,7 +326,7 @@ class Featurizer:
         """:meth:`fit` from term ids: document frequencies by counting distinct (text, term)."""
         term, row = texts.terms(bigrams=self.char_bigrams)
         n, n_terms = len(texts), len(texts.strings)
-        df = np.bincount(np.unique(row * n_terms + term) % n_terms, minlength=n_terms)
+        df = np.bincount(distinct(row * n_terms + term) % n_terms, minlength=n_terms)
         keep = np.flatnonzero(df >= self.min_df)
         keep = keep[np.argsort(texts.string_rank[keep])]  # the terms in code-point order
         strings = texts.strings
@@ -679,7 +680,7 @@ class Featurizer:
         ids = table.get(_pair_keys(codes)[at])
         hit = ids >= 0
         width = self.n_features
-        pairs = np.unique(owner[at[hit]] * width + ids[hit])  # by string, distinct
+        pairs = distinct(owner[at[hit]] * width + ids[hit])  # by string, distinct
         return np.searchsorted(pairs // width, np.arange(n + 1)), pairs % width
 
     def _bigram_features(self, norms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

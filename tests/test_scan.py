@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policyclf._scan import CueMatcher, IntLookup, code_points, first_counts
+from policyclf._scan import CueMatcher, IntLookup, code_points, distinct, first_counts
 from policyclf.features import Featurizer, _trie_pattern
 from policyclf.text import normalize
 from policyclf.tokenize import segment, token_form, tokenize
@@ -94,3 +94,10 @@ def test_batch_transform_equals_counting_each_text(batch: int) -> None:
         assert x.tolist() == y.tolist()
     assert got.words == [tokenize(n) for n in norms]
     assert got.cues == [feat.cue_matches(n) for n in norms]
+
+
+@given(st.lists(st.integers(min_value=-(2**62), max_value=2**62), max_size=200))
+def test_distinct_is_np_unique(values: list[int]) -> None:
+    array = np.array(values, dtype=np.int64)
+    assert np.array_equal(distinct(array), np.unique(array))
+    assert distinct(array).dtype == np.int64
