@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 FULL = [
     ["model_size.py"],
     ["cold_start.py", "--runs", "7"],
-    ["train_cost.py", "--repeat", "3", "--factors", "10"],
+    ["train_cost.py", "--repeat", "3", "--factors", "10", "--report-factors", "100"],
     ["memory.py", "--sizes", "25000", "50000", "100000"],
     ["throughput.py", "--n", "10000", "--frame-rows", "100000", "--repeat", "3"],
     ["dask_scale.py", "--sizes", "100000", "300000", "1000000"],
@@ -29,7 +29,7 @@ FULL = [
 QUICK = [
     ["model_size.py"],
     ["cold_start.py", "--runs", "5"],
-    ["train_cost.py", "--repeat", "1", "--factors", "10"],
+    ["train_cost.py", "--repeat", "1", "--factors", "10", "--report-factors", "1"],
     ["memory.py", "--sizes", "2000", "4000"],
     ["throughput.py", "--n", "2000", "--frame-rows", "5000", "--repeat", "1"],
     ["dask_scale.py", "--sizes", "4000", "8000", "--rows-per-file", "2000"],
