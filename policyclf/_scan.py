@@ -14,7 +14,15 @@ import numpy as np
 
 from .tokenize import token_form
 
-__all__ = ["SEP", "CueMatcher", "IntLookup", "code_points", "distinct", "first_counts"]
+__all__ = [
+    "SEP",
+    "CueMatcher",
+    "IntLookup",
+    "code_points",
+    "dense_rank",
+    "distinct",
+    "first_counts",
+]
 
 #: What joins the texts of a batch.
 SEP = "\n"
@@ -35,6 +43,19 @@ def distinct(values: np.ndarray) -> np.ndarray:
     if len(out) > 1:
         out = out[np.r_[True, out[1:] != out[:-1]]]
     return out
+
+
+def dense_rank(values: np.ndarray) -> tuple[int, np.ndarray]:
+    """The number of distinct values and each value's rank among them (0: the smallest):
+    ``np.unique(values, return_inverse=True)`` without building the unique values."""
+    order = np.argsort(values)
+    ordered = values[order]
+    level = np.zeros(len(values), dtype=np.int64)
+    if len(values) > 1:
+        np.cumsum(ordered[1:] != ordered[:-1], out=level[1:])
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[order] = level
+    return (int(level[-1]) + 1 if len(values) else 0), rank
 
 
 def code_points(text: str) -> np.ndarray:
@@ -201,9 +222,12 @@ class CueMatcher:
             keep = free.copy()
             cluster = np.flatnonzero(free)
             size = np.diff(np.r_[cluster, len(start)])
-            for a, k in zip(cluster[size > 1].tolist(), size[size > 1].tolist(), strict=True):
+            # the second match of a run starts inside the first (it is not free): only runs
+            # of three or more need the scan
+            long = size > 2
+            for a, k in zip(cluster[long].tolist(), size[long].tolist(), strict=True):
                 stop = int(end[a])
-                for i in range(a + 1, a + k):
+                for i in range(a + 2, a + k):
                     if start[i] >= stop:
                         keep[i] = True
                         stop = int(end[i])
@@ -254,8 +278,8 @@ def first_counts(
     slot = np.full(total, -1, dtype=np.int64)
     slot[first] = np.arange(len(first))
     order = slot[slot >= 0]
-    pair = group[starts][order]
-    return pair // width, pair % width, count[order], first[order]
+    at = first[order]
+    return text[at], term[at], count[order], at
 
 
 _SEP_ID, _DROPPED_ID, _FIRST_OOV_ID = -2, -3, -4

@@ -18,7 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._scan import IntLookup, distinct
+from ._scan import IntLookup, dense_rank, distinct
 from .features import (
     _FIRST_OOV_ID,
     Analysis,
@@ -135,7 +135,8 @@ class Explainer:
         rows = batch.rows
         n_text, n_vocab = feat.n_text_features, len(feat.vocabulary)
         entry_row = np.repeat(np.arange(n), np.diff(rows.indptr))
-        pushes = (contrib > 0) & on[entry_row]  # only weights toward predicted labels count
+        # only weights toward predicted labels count (np.take: faster than on[entry_row])
+        pushes = (contrib > 0) & np.take(on, entry_row, axis=0)
         on_bits = (on.astype(np.int64) << np.arange(k)).sum(axis=1)
         need = np.flatnonzero(on.any(axis=1))
         # -- hosts: (text, word id); word ids are vocabulary indices, or n_vocab + k for the
@@ -171,7 +172,8 @@ class Explainer:
         n_hosts = len(host_text)
         # -- 1. each in-vocabulary token's own weight (words that cannot be shown left out)
         e, j = np.nonzero(
-            pushes[tok_entry] & (tables.kind[rows.indices[tok_entry]] == _WORD)[:, None]
+            np.take(pushes, tok_entry, axis=0)
+            & (tables.kind[rows.indices[tok_entry]] == _WORD)[:, None]
         )
         own = (e * k + j, contrib[tok_entry[e], j])
         # -- 2. a cue column's weight, shared by the cue terms of its category in the text
@@ -187,7 +189,7 @@ class Explainer:
         col_value[entry_row[is_cue] * n_cues + rows.indices[is_cue] - n_text] = np.where(
             pushes[is_cue], contrib[is_cue], 0.0
         )
-        t, j = np.nonzero(col_value[column] > 0)
+        t, j = np.nonzero(np.take(col_value, column, axis=0) > 0)
         cue_part = (m_host[pair[t]] * k + j, col_value[column[t], j] / n_terms[t])
         credited = np.zeros((n_hosts, k), dtype=bool)
         credited[m_host[pair[t]], j] = True
@@ -208,7 +210,7 @@ class Explainer:
         counted = np.empty((n_hosts, k), dtype=bool)
         counted[:n_token_hosts] = True
         counted[n_token_hosts:] = credited[n_token_hosts:]
-        p, j = np.nonzero(pushes[big_entry] & counted[pair_host])
+        p, j = np.nonzero(np.take(pushes, big_entry, axis=0) & np.take(counted, pair_host, axis=0))
         p_entry = big_entry[p]
         # one() adds a host's bigram shares in entry order; a share is the weight over the
         # number of hosts counted for that (entry, label): the length of its run once sorted
@@ -236,11 +238,11 @@ class Explainer:
         weight = total[slot]
         rank = tables.word_ranks(word, extra, extras, n_vocab)
         group = host_text[host] * k + j
-        levels, weight_rank = np.unique(weight, return_inverse=True)
-        heavier = len(levels) - 1 - weight_rank.reshape(-1)  # 0 for the heaviest
+        n_levels, weight_rank = dense_rank(weight)
+        heavier = n_levels - 1 - weight_rank  # 0 for the heaviest
         n_rank = int(rank.max()) + 1 if len(rank) else 1
-        if (n * k) * len(levels) * n_rank < 2**62:
-            order = np.argsort((group * len(levels) + heavier) * n_rank + rank)
+        if (n * k) * n_levels * n_rank < 2**62:
+            order = np.argsort((group * n_levels + heavier) * n_rank + rank)
         else:  # pragma: no cover - a batch too large for one packed key
             order = np.lexsort((rank, heavier, group))
         group, word, weight = group[order], word[order], weight[order]
