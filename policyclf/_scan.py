@@ -100,9 +100,9 @@ class IntLookup:
         """The value of each key, ``default`` where the key is absent."""
         keys = np.ascontiguousarray(keys, dtype=np.int64)
         slot = self._slot(keys)
-        held = self._keys[slot]
+        held = np.take(self._keys, slot)
         hit = held == keys
-        out = np.where(hit, self._values[slot], default)
+        out = np.where(hit, np.take(self._values, slot), default)
         pending = np.flatnonzero(~hit & (held >= 0))  # the slot holds another key: probe on
         while len(pending):
             s = (slot[pending] + 1) & self._mask
@@ -205,9 +205,9 @@ class CueMatcher:
         hit = best_term >= 0
         start, length, term = cand[hit], best_len[hit], best_term[hit]
         # check every match against the text (a hash collision is never trusted)
-        window = padded[start[:, None] + np.arange(self._term_codes.shape[1])]
+        window = np.take(padded, start[:, None] + np.arange(self._term_codes.shape[1]))
         inside = np.arange(self._term_codes.shape[1]) < length[:, None]
-        same = np.where(inside, window == self._term_codes[term], True).all(axis=1)
+        same = np.where(inside, window == np.take(self._term_codes, term, axis=0), True).all(axis=1)
         for i in np.flatnonzero(~same).tolist():  # pragma: no cover - a hash collision
             length[i], term[i] = self._slow_longest(text, int(start[i]))
         keep = term >= 0

@@ -7,7 +7,6 @@ own (to add a category, rename one, or add cue terms) to :func:`load_taxonomy`.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -439,6 +438,8 @@ def _one_line(s: str) -> str:
 
 
 def _main(argv: list[str] | None = None) -> int:
+    import argparse  # only for this script entry point: not on the import path of load()
+
     ap = argparse.ArgumentParser(
         prog="python -m policyclf.taxonomy",
         description="Validate the taxonomy and render the codebook.",
