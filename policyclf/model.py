@@ -139,6 +139,9 @@ class Model:
         Args:
             texts: strings (a non-string raises TypeError naming its position and type).
             batch_size: texts scored together; affects speed and memory, never results.
+                With ``n_jobs`` > 1, batches are made smaller where needed so that each
+                worker gets at least four (a worker left with one batch more than the
+                others would make the rest wait).
             n_jobs: worker processes (1 = this process, -1 = one per CPU core).
             progress: show a progress bar (tqdm) on stderr.
             evidence: compute each Tag's evidence. ``False`` leaves ``evidence`` empty and
@@ -154,6 +157,10 @@ class Model:
         items = list(texts)
         for i, t in enumerate(items):
             _check_str(t, f"tag_many (item {i})")
+        workers = _n_workers(n_jobs)
+        if workers > 1:
+            balanced = -(-len(items) // (_BATCHES_PER_WORKER * workers))
+            batch_size = min(batch_size, max(_MIN_SPLIT_BATCH, balanced))
         batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
         out: list[Tag] = []
         for tags in self._map(
@@ -371,7 +378,7 @@ class Model:
         """Tag batches in order. With more than one worker, one process pool serves the whole
         stream: started lazily at the second batch (a single batch is tagged here), fed at
         most ``2 * workers`` batches ahead, and stopped when the stream ends or is closed."""
-        workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+        workers = _n_workers(n_jobs)
         if workers <= 1:
             for b in batches:
                 yield self._tag_batch(b, evidence=evidence)
@@ -535,6 +542,17 @@ def _check_n_jobs(n_jobs: int, where: str) -> int:
             f"{where}: n_jobs must be at least 1, or -1 for one worker per CPU core; got {n_jobs}"
         )
     return int(n_jobs)
+
+
+#: With worker processes, tag_many splits its input into at least this many batches per worker
+#: (batches of at least _MIN_SPLIT_BATCH texts), so the workers finish together.
+_BATCHES_PER_WORKER = 4
+_MIN_SPLIT_BATCH = 256
+
+
+def _n_workers(n_jobs: int) -> int:
+    """Worker processes for a (checked) ``n_jobs``: -1 is one per CPU core."""
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
 def _batches(texts: Iterable[str], batch_size: int) -> Iterator[list[str]]:

@@ -208,6 +208,31 @@ def test_n_jobs_minus_one_and_numpy_ints_are_accepted(model: Model) -> None:
     assert list(model.iter_tags([TALENT, SENTENCES[0]], n_jobs=np.int64(1))) == expected
 
 
+def test_tag_many_with_workers_gives_each_worker_several_batches(
+    model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """5 default batches on 2 workers would leave one worker 3 and the other 2 (a 5/3 = 1.67x
+    ceiling): with workers, tag_many cuts at least 4 batches per worker, same results."""
+    sizes: list[int] = []
+    real_map = Model._map
+
+    def spy(self: Model, batches: list[list[str]], **kw: object) -> object:
+        sizes.extend(len(b) for b in batches)
+        return real_map(self, batches, **kw)  # type: ignore[arg-type]
+
+    texts = [f"{SENTENCES[i % len(SENTENCES)]}（{i}）" for i in range(3000)]
+    alone = model.tag_many(texts)
+    monkeypatch.setattr(Model, "_map", spy)
+    assert model.tag_many(texts, n_jobs=2) == alone
+    assert sum(sizes) == 3000 and len(sizes) == 8 and max(sizes) == 375
+    sizes.clear()
+    model.tag_many(texts[:300], n_jobs=2, batch_size=100)  # never below 256 (or batch_size)
+    assert sizes == [100, 100, 100]
+    sizes.clear()
+    model.tag_many(texts[:300], n_jobs=2)
+    assert sizes == [256, 44]
+
+
 class _PoolCounter:
     """Counts the worker pools started (and terminated) while it is installed."""
 
