@@ -33,7 +33,7 @@ from .evidence import EVIDENCE_TERMS, Evidence, Explainer, FlatEvidence
 from .features import Analysis, Featurizer, SparseRows, TransformedBatch, _whole_batch
 from .tags import DocumentTags, ParagraphTags, Tag
 from .taxonomy import Taxonomy
-from .text import is_chinese_text, normalize
+from .text import is_chinese_text, normalize_many
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -458,7 +458,7 @@ class Model:
 
     def _tag_arrays(self, texts: Sequence[str], *, evidence: bool = True) -> _Tagged:
         """Scores, labels and evidence of a batch as arrays (what a worker sends back)."""
-        norms = [normalize(t) for t in texts]
+        norms = normalize_many(texts)
         live = [i for i, s in enumerate(norms) if is_chinese_text(s, normalized=True)]
         k = len(self.labels)
         if not live:

@@ -13,9 +13,10 @@ import html
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from importlib.resources import files
 
-__all__ = ["is_chinese_text", "normalize"]
+__all__ = ["is_chinese_text", "normalize", "normalize_many"]
 
 # --- 1. HTML -------------------------------------------------------------------------------
 # A tag is only a tag when "<" is followed by a letter, "/" or "!", so "收入<5万元" survives.
@@ -160,12 +161,47 @@ def normalize(text: str) -> str:
     table, keys = _t2s if _t2s is not None else _load_t2s()
     if _has_traditional(text, keys):
         text = text.translate(table)
-    text = " ".join(text.split())
+    return _defuse(" ".join(text.split()))
+
+
+def _defuse(text: str) -> str:
+    """normalize's last step: a space after a ``<`` or ``&`` that would read as markup."""
     if "<" in text:
         text = _LEFTOVER_TAG_RE.sub("< ", text)
     if "&" in text:
         text = _CHARREF_RE.sub(_defuse_entity, text)
     return text
+
+
+def normalize_many(texts: Sequence[str]) -> list[str]:
+    """``[normalize(t) for t in texts]``, in a few passes over the whole batch where it can.
+
+    When no text holds markup (``<``, ``&``), a control or zero-width character or a line
+    break, the HTML and control steps do nothing, so the batch is joined with line breaks and
+    NFKC and the traditional -> simplified table run once on the whole; a line break is a
+    boundary NFKC never crosses, so every text comes out as :func:`normalize` makes it (tested).
+    Otherwise each text is normalised on its own.
+    """
+    n = len(texts)
+    joined = "\n".join(texts)
+    if (
+        n < 2
+        or "<" in joined
+        or "&" in joined
+        or joined.count("\n") != n - 1
+        or _CONTROL_RE.search(joined) is not None
+    ):
+        return [normalize(t) for t in texts]
+    joined = unicodedata.normalize("NFKC", joined)
+    if joined.count("\n") != n - 1:  # pragma: no cover - NFKC makes no line break
+        return [normalize(t) for t in texts]
+    table, keys = _t2s if _t2s is not None else _load_t2s()
+    if _has_traditional(joined, keys):
+        joined = joined.translate(table)
+    out = [" ".join(part.split()) for part in joined.split("\n")]
+    if "<" in joined or "&" in joined:  # made by NFKC (full-width ＜ ＆)
+        out = [_defuse(t) for t in out]
+    return out
 
 
 def is_chinese_text(text: str, *, normalized: bool = False) -> bool:

@@ -177,3 +177,37 @@ def test_short_and_long_texts_are_simplified_alike(text: str) -> None:
     padded = text + " " * 300
     assert normalize(padded) == normalize(text)
     assert not set("國際發與會資蘇") & set(normalize(text))
+
+
+_BATCH_ALPHABET = list(
+    "國際發展学与会资金人才平台 \u3000\xa0，。；：（）＜＞＆ab１２ＡＢ\u2028\u0301e\U00020000"
+    "<&\n\t\r\u200b\x85ﬁ㈱"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(_BATCH_ALPHABET), max_size=40), max_size=8))
+def test_normalize_many_is_normalize_of_each(texts: list[str]) -> None:
+    from policyclf.text import normalize_many
+
+    assert normalize_many(texts) == [normalize(t) for t in texts]
+
+
+def test_normalize_many_takes_the_batch_path_for_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Full-width punctuation, traditional characters, compatibility forms, spaces: the whole
+    batch in one pass (normalize is never called); ＜ and ＆ that NFKC makes are defused as
+    normalize does."""
+    from policyclf import text as text_module
+
+    texts = ["對高層次人才給予補貼，（一）", "  ＡＢ１２　ﬁ  ", ""]
+    texts += ["收入＜5万元＆ｌｔ;ｂ＆ｇｔ;", "㈱"]
+    expected = [normalize(t) for t in texts]
+    assert "& lt;" in expected[3]  # the entity NFKC spelled out is defused
+
+    def refuse(text: str) -> str:
+        raise AssertionError("normalize called: not the batch path")
+
+    monkeypatch.setattr(text_module, "normalize", refuse)
+    assert text_module.normalize_many(texts) == expected
