@@ -319,8 +319,9 @@ class FlatEvidence:
         if len(group):
             starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
             bounds = np.r_[starts, len(group)].tolist()
+            pairs = list(zip(terms, weights, strict=True))
             for g, a, b in zip(group[starts].tolist(), bounds, bounds[1:], strict=False):
-                found[g] = list(zip(terms[a:b], weights[a:b], strict=True))
+                found[g] = pairs[a:b]
         rows, cols = np.nonzero(on)
         keys = (rows * k + cols).tolist()
         for r, j, key in zip(rows.tolist(), cols.tolist(), keys, strict=True):
