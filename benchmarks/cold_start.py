@@ -136,7 +136,7 @@ dictionary, which jieba does on first use.
 
 {table}
 
-Target: ≥ 3x faster than the baseline. Measured: **{ratio:.2f}x**. {verdict}
+Target (issue 13): ≥ 8x faster than the baseline. Measured: **{ratio:.2f}x**. {verdict}
 Reproduce: `python benchmarks/cold_start.py --runs {runs}`.
 """
     print(table)

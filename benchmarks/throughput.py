@@ -176,7 +176,8 @@ def run(n: int = 10_000, frame_rows: int = 100_000, repeat: int = 3) -> dict[str
         f"{tok_share * 100:.0f}% of `tag_many(evidence=False)`; the rest is the batch scan "
         "(token ids, character bigrams, cue and frame terms), TF-IDF rows, scores and the Tag "
         f"objects. Evidence takes {share * 100:.0f}% of the default `tag_many`. A profile of "
-        "both paths is in benchmarks/README.md ('Profile of tag_many')."
+        "both paths, stage by stage: `python benchmarks/profile_tag.py --repeat 7` (its table "
+        "is in the README's Speed section)."
     )
     body = f"""## Throughput
 
