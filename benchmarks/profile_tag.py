@@ -14,6 +14,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import pickle  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
@@ -42,7 +43,7 @@ def main() -> None:
 
     import policyclf
     from policyclf._scan import code_points
-    from policyclf.text import normalize
+    from policyclf.text import normalize, normalize_many
     from policyclf.tokenize import segment
 
     paras = build_paragraphs(a.n)
@@ -58,8 +59,9 @@ def main() -> None:
     on = probs >= model.thresholds
     ids = feat._token_id_table()
     raw = segment(joined)
+    tagged = model._tag_arrays(paras)
     stages = {
-        "normalize": lambda: [normalize(p) for p in paras],
+        "normalize (`normalize_many`, as `tag_many`)": lambda: normalize_many(paras),
         "segment the joined batch (rjieba)": lambda: segment(joined),
         "token ids (one dict lookup per token)": lambda: np.fromiter(
             map(ids.__getitem__, raw), dtype=np.int64, count=len(raw)
@@ -72,6 +74,11 @@ def main() -> None:
         "feature rows (_transform: scan + counts + TF-IDF)": lambda: feat._transform(norms),
         "scores (calibrated, gated)": lambda: model._scores(batch.rows),
         "evidence (Explainer.flat)": lambda: model._explainer.flat(batch, on, contrib),
+        "Tag objects from a batch's arrays (`_tags_of`; with n_jobs > 1, the calling "
+        "process's share)": lambda: model._tags_of(tagged),
+        "a worker's result pickled and unpickled": lambda: pickle.loads(
+            pickle.dumps(tagged, protocol=pickle.HIGHEST_PROTOCOL)
+        ),
         "`tag_many(evidence=False)`": lambda: model.tag_many(paras, evidence=False),
         "`tag_many()`": lambda: model.tag_many(paras),
         "baseline `predict_proba`": lambda: baseline.predict_proba(paras),
