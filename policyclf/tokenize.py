@@ -105,42 +105,49 @@ def _rjieba_class() -> Any:
     own and registered under its name, so a later ``import rjieba`` elsewhere reuses it. Where
     that layout is not found (another rjieba version), the package is imported as usual.
     """
-    import importlib.machinery
-    import importlib.util
     import sys
 
     if "rjieba" in sys.modules:  # imported already: nothing left to save
         return sys.modules["rjieba"].Jieba
-    if "rjieba.rjieba" not in sys.modules:
-        spec = importlib.util.find_spec("rjieba")  # finds the package without running it
-        folders = list(spec.submodule_search_locations or []) if spec is not None else []
-        for folder in folders:
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                path = os.path.join(folder, "rjieba" + suffix)
-                if not os.path.isfile(path):
-                    continue
-                loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", path)
-                ext_spec = importlib.util.spec_from_file_location(
-                    "rjieba.rjieba", path, loader=loader
-                )
-                if ext_spec is None:
-                    continue
-                module = importlib.util.module_from_spec(ext_spec)
-                sys.modules["rjieba.rjieba"] = module
-                try:
-                    loader.exec_module(module)
-                except BaseException:
-                    del sys.modules["rjieba.rjieba"]
-                    raise
-                break
-            if "rjieba.rjieba" in sys.modules:
-                break
-    compiled = sys.modules.get("rjieba.rjieba")
+    try:
+        compiled = _load_rjieba_extension()
+    except Exception:  # any surprise in the shortcut: the usual import decides
+        compiled = None
     if compiled is not None and hasattr(compiled, "Jieba"):
         return compiled.Jieba
     import rjieba
 
     return rjieba.Jieba
+
+
+def _load_rjieba_extension() -> Any:
+    """The module ``rjieba.rjieba`` (loaded once and registered), or None if not found."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    if "rjieba.rjieba" in sys.modules:
+        return sys.modules["rjieba.rjieba"]
+    spec = importlib.util.find_spec("rjieba")  # finds the package without running it
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = os.path.join(folder, "rjieba" + suffix)
+            if not os.path.isfile(path):
+                continue
+            loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", path)
+            ext_spec = importlib.util.spec_from_file_location("rjieba.rjieba", path, loader=loader)
+            if ext_spec is None:
+                continue
+            module = importlib.util.module_from_spec(ext_spec)
+            sys.modules["rjieba.rjieba"] = module
+            try:
+                loader.exec_module(module)
+            except BaseException:
+                del sys.modules["rjieba.rjieba"]
+                raise
+            return module
+    return None
 
 
 def _make_rjieba() -> Callable[[str], list[str]]:

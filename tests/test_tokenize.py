@@ -342,6 +342,24 @@ def test_rjieba_loads_without_its_default_instance_and_stays_importable() -> Non
     assert "高层次人才" in done.stdout
 
 
+@needs_rjieba
+def test_a_failing_rjieba_shortcut_falls_back_to_the_package() -> None:
+    code = (
+        "import sys\n"
+        "from policyclf import tokenize as tok\n"
+        "def broken():\n"
+        "    raise RuntimeError('another rjieba layout')\n"
+        "tok._load_rjieba_extension = broken\n"
+        "print(tok.tokenize('对引进的高层次人才给予安家补贴'), 'rjieba' in sys.modules)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != tok.ENV_VAR}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "高层次人才" in done.stdout and done.stdout.strip().endswith("True")
+
+
 def test_bad_environment_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(tok.ENV_VAR, "spacy")
     set_backend(None)
