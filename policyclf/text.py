@@ -157,11 +157,14 @@ def normalize(text: str) -> str:
     text = _strip_html(text)
     if _CONTROL_RE.search(text) is not None:
         text = text.translate(_CONTROL_TABLE)
-    text = unicodedata.normalize("NFKC", text)
-    table, keys = _t2s if _t2s is not None else _load_t2s()
-    if _has_traditional(text, keys):
-        text = text.translate(table)
+    text = _simplified(unicodedata.normalize("NFKC", text))
     return _defuse(" ".join(text.split()))
+
+
+def _simplified(text: str) -> str:
+    """normalize's step 4: traditional characters mapped to simplified ones."""
+    table, keys = _t2s if _t2s is not None else _load_t2s()
+    return text.translate(table) if _has_traditional(text, keys) else text
 
 
 def _defuse(text: str) -> str:
@@ -195,9 +198,7 @@ def normalize_many(texts: Sequence[str]) -> list[str]:
     joined = unicodedata.normalize("NFKC", joined)
     if joined.count("\n") != n - 1:  # pragma: no cover - NFKC makes no line break
         return [normalize(t) for t in texts]
-    table, keys = _t2s if _t2s is not None else _load_t2s()
-    if _has_traditional(joined, keys):
-        joined = joined.translate(table)
+    joined = _simplified(joined)
     out = [" ".join(part.split()) for part in joined.split("\n")]
     if "<" in joined or "&" in joined:  # made by NFKC (full-width ＜ ＆)
         out = [_defuse(t) for t in out]
