@@ -316,6 +316,16 @@ def test_default_backend_is_rjieba(monkeypatch: pytest.MonkeyPatch) -> None:
     assert backend() == "rjieba"
 
 
+def run_fresh(code: str) -> str:
+    """Run ``code`` in a fresh interpreter (the default backend choice); return its stdout."""
+    env = {k: v for k, v in os.environ.items() if k != tok.ENV_VAR}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 @needs_rjieba
 def test_rjieba_loads_without_its_default_instance_and_stays_importable() -> None:
     """policyclf loads rjieba's compiled module alone (``import rjieba`` would also build a
@@ -334,12 +344,7 @@ def test_rjieba_loads_without_its_default_instance_and_stays_importable() -> Non
         "assert tok.tokenize(text) == first, (tok.tokenize(text), first)\n"
         "print(first)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != tok.ENV_VAR}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert "高层次人才" in done.stdout
+    assert "高层次人才" in run_fresh(code)
 
 
 @needs_rjieba
@@ -352,12 +357,8 @@ def test_a_failing_rjieba_shortcut_falls_back_to_the_package() -> None:
         "tok._load_rjieba_extension = broken\n"
         "print(tok.tokenize('对引进的高层次人才给予安家补贴'), 'rjieba' in sys.modules)\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != tok.ENV_VAR}
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert "高层次人才" in done.stdout and done.stdout.strip().endswith("True")
+    out = run_fresh(code)
+    assert "高层次人才" in out and out.strip().endswith("True")
 
 
 def test_bad_environment_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
