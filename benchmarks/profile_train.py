@@ -26,13 +26,12 @@ def main() -> None:
     warnings.simplefilter("ignore")
     policyclf.load_taxonomy()
     prof = cProfile.Profile()
-    if a.report_factor:
-        from train_cost import corpus_report
+    from train_cost import corpus_report
 
-        prof.enable()
+    prof.enable()
+    if a.report_factor:
         corpus_report(a.report_factor)
     else:
-        prof.enable()
         policyclf.train(evaluate=False)
     prof.disable()
     out = io.StringIO()

@@ -123,9 +123,7 @@ def run(
         if ok
         else f"**Target missed** by {default.best - 10:.2f} s ({default.best:.2f} s)."
     )
-    from policyclf.training import DEFAULT_PARAMS as _PARAMS
-
-    c = _PARAMS["C"]
+    c = DEFAULT_PARAMS["C"]
     factor_args = " ".join(map(str, factors))
     if report_factors:
         factor_args += " --report-factors " + " ".join(map(str, report_factors))
